@@ -1,0 +1,1 @@
+"""Use cases over the event store, read models and the ports they need."""

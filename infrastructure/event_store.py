@@ -1,0 +1,65 @@
+"""The event store's configuration: encrypted, compressed, SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import getpass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from psycopg.conninfo import conninfo_to_dict
+
+from infrastructure.settings import Settings, SettingsError
+
+ENCRYPTED_AND_COMPRESSED = {
+    # The library's AES-GCM cipher from `cryptography`; naming only the key
+    # would select a much slower pure-Python-backed one.
+    "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+    "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+}
+
+
+def ledger_env(
+    settings: Settings, cipher_key: str, *, create_tables: bool
+) -> dict[str, str]:
+    """The eventsourcing environment for the ledger on the configured store."""
+    env = {
+        **ENCRYPTED_AND_COMPRESSED,
+        "CIPHER_KEY": cipher_key,
+        "CREATE_TABLE": "y" if create_tables else "n",
+    }
+    if settings.database_url is None:
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=str(settings.sqlite_path),
+            SQLITE_LOCK_TIMEOUT="10",
+        )
+    else:
+        env.update(postgres_env(settings.database_url))
+    return env
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """The library's PostgreSQL variables from a ``postgresql://`` URL.
+
+    A ``schema`` query parameter puts the tables in that schema.
+    """
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    schema = query.pop("schema", "")
+    try:
+        params = conninfo_to_dict(urlunsplit(parts._replace(query=urlencode(query))))
+    except Exception as error:  # psycopg raises its ProgrammingError here
+        msg = f"SELLERGUARD_DATABASE_URL is not a valid PostgreSQL URL: {error}"
+        raise SettingsError(msg) from None
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
+        "POSTGRES_HOST": str(params.get("host") or "127.0.0.1"),
+        "POSTGRES_PORT": str(params.get("port") or "5432"),
+        "POSTGRES_USER": str(params.get("user") or getpass.getuser()),
+        "POSTGRES_PASSWORD": str(params.get("password") or ""),
+        "POSTGRES_SCHEMA": schema,
+        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_PRE_PING": "y",
+    }

@@ -1,0 +1,120 @@
+"""Configuration: read from the environment in one place, checked at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import argon2.profiles
+
+PROFILES = ("CHEAPEST", "PRE_21_2", "RFC_9106_HIGH_MEMORY", "RFC_9106_LOW_MEMORY")
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything SellerGuard is configured with; no secret has a default."""
+
+    data_dir: Path
+    database_url: str | None
+    argon2_profile: str
+    proxy_hops: int
+    password_min_length: int
+    secret_key_file: Path
+    document_key_file: Path
+    signing_key_file: Path
+    log_level: str
+
+    @property
+    def uses_postgres(self) -> bool:
+        """Whether events live in PostgreSQL rather than the embedded SQLite file."""
+        return self.database_url is not None
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The embedded event store's file."""
+        return self.data_dir / "sellerguard.sqlite"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``SELLERGUARD_*`` variables, each with a safe default."""
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("SELLERGUARD_DATA_DIR") or "./var").absolute()
+        keys = data_dir / "keys"
+        return cls(
+            data_dir=data_dir,
+            database_url=_database_url(env.get("SELLERGUARD_DATABASE_URL")),
+            argon2_profile=_choice(
+                env, "SELLERGUARD_ARGON2_PROFILE", "RFC_9106_LOW_MEMORY", PROFILES
+            ),
+            proxy_hops=_integer(env, "SELLERGUARD_PROXY_HOPS", 0, 0, 10),
+            password_min_length=_integer(
+                env, "SELLERGUARD_PASSWORD_MIN_LENGTH", 8, 8, 128
+            ),
+            secret_key_file=_path(
+                env, "SELLERGUARD_SECRET_KEY_FILE", keys / "cipher.key"
+            ),
+            document_key_file=_path(
+                env, "SELLERGUARD_DOCUMENT_KEY_FILE", keys / "documents.key"
+            ),
+            signing_key_file=_path(
+                env, "SELLERGUARD_SIGNING_KEY_FILE", keys / "signing.pem"
+            ),
+            log_level=_choice(
+                env,
+                "SELLERGUARD_LOG_LEVEL",
+                "INFO",
+                ("DEBUG", "INFO", "WARNING", "ERROR"),
+            ),
+        )
+
+    def argon2_parameters(self) -> argon2.Parameters:
+        """The Argon2 parameters of the configured profile."""
+        parameters: argon2.Parameters = getattr(argon2.profiles, self.argon2_profile)
+        return parameters
+
+
+def _database_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("postgresql://", "postgres://")):
+        msg = "SELLERGUARD_DATABASE_URL must start with postgresql:// (or be unset)"
+        raise SettingsError(msg)
+    return value
+
+
+def _choice(
+    env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]
+) -> str:
+    value = env.get(name) or default
+    if value not in allowed:
+        msg = f"{name} must be one of {', '.join(allowed)}; got {value!r}"
+        raise SettingsError(msg)
+    return value
+
+
+def _integer(
+    env: Mapping[str, str], name: str, default: int, low: int, high: int
+) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        msg = f"{name} must be a whole number; got {raw!r}"
+        raise SettingsError(msg) from None
+    if not low <= value <= high:
+        msg = f"{name} must be between {low} and {high}; got {value}"
+        raise SettingsError(msg)
+    return value
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    raw = env.get(name)
+    return Path(raw).absolute() if raw else default

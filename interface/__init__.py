@@ -1,0 +1,1 @@
+"""The REST API, its schemas and authentication, and the command line."""

@@ -1,0 +1,60 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+from flask_swagger_ui import get_swaggerui_blueprint
+
+from infrastructure.settings import Settings
+from interface import logs, problems, request_context
+from interface.blueprints import health, sellers
+from interface.composition import Services, build_services
+
+MAX_JSON_BODY = 1024 * 1024
+
+
+class SellerGuardApi(Api):
+    """flask-smorest's Api, documenting and answering errors as problem details."""
+
+    ERROR_SCHEMA = problems.ProblemSchema
+
+    def handle_http_exception(self, error: Any) -> Any:
+        return problems.from_http_exception(error)
+
+
+def create_app(
+    settings: Settings | None = None, services: Services | None = None
+) -> Flask:
+    """Build the WSGI application around one long-lived set of services."""
+    settings = settings or (services.settings if services else Settings.from_env())
+    logs.configure(settings.log_level)
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_JSON_BODY,
+        API_TITLE="SellerGuard",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.extensions["sellerguard"] = services or build_services(settings)
+    request_context.install(app, settings.proxy_hops)
+    api = SellerGuardApi(app, spec_kwargs={"info": {"description": DESCRIPTION}})
+    for area in (health, sellers):
+        api.register_blueprint(area.blp)
+    app.register_blueprint(
+        get_swaggerui_blueprint(
+            "/docs", "/api/v1/openapi.json", config={"app_name": "SellerGuard API"}
+        )
+    )
+    problems.register(app)
+    return app
+
+
+DESCRIPTION = (
+    "Account security and audit for a marketplace's sellers. Every error is "
+    "RFC 9457 problem details with a stable `code`."
+)

@@ -1,0 +1,42 @@
+"""Liveness and readiness for the process supervisor and the load balancer."""
+
+from __future__ import annotations
+
+import logging
+
+import marshmallow as ma
+from flask import current_app
+from flask_smorest import Blueprint
+
+from interface.blueprints.documenting import problems
+from interface.problems import problem
+
+logger = logging.getLogger(__name__)
+
+blp = Blueprint("health", __name__, description="Operations")
+
+
+class HealthSchema(ma.Schema):
+    """Whether the process, or its event store, is up."""
+
+    status = ma.fields.String(required=True)
+
+
+@blp.get("/healthz")
+@blp.response(200, HealthSchema)
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@blp.get("/readyz")
+@blp.response(200, HealthSchema)
+@problems(blp, 503)
+def readyz() -> object:
+    """The event store is reachable."""
+    try:
+        current_app.extensions["sellerguard"].ledger.last_position()
+    except Exception as error:  # any failure of the store means "not ready"
+        logger.warning("event store unreachable: %s", type(error).__name__)
+        return problem(503, "not_ready", "The event store is not reachable.")
+    return {"status": "ready"}

@@ -1,0 +1,94 @@
+"""The ``sellerguard`` command line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from gunicorn.app.base import BaseApplication
+
+from infrastructure.keys import KeyFileError
+from infrastructure.settings import Settings, SettingsError
+from interface import logs
+from interface.composition import initialise
+
+
+@click.group()
+def cli() -> None:
+    """SellerGuard: account security and audit for a marketplace's sellers."""
+
+
+@cli.command()
+def init() -> None:
+    """Create the data directory, the keys (mode 0600) and the tables; idempotent."""
+    settings = _settings()
+    created = initialise(settings)
+    for path in created:
+        click.echo(f"created key {path}")
+    where = "PostgreSQL" if settings.uses_postgres else settings.sqlite_path
+    click.echo(f"ready: events in {where}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes; more than one wants PostgreSQL.",
+)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the API with gunicorn (runs init first if needed)."""
+    settings = _settings()
+    logs.configure(settings.log_level)
+    initialise(settings)
+    _Gunicorn(
+        settings,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "timeout": 60,
+            "graceful_timeout": 20,
+            "accesslog": None,
+        },
+    ).run()
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """gunicorn embedded, so that `serve` needs no separate configuration."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from interface.app import create_app  # each worker builds its own app
+
+        return create_app(self.settings)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        cli()
+    except KeyFileError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)

@@ -1,0 +1,155 @@
+"""Every failure as RFC 9457 problem details, mapped in this one module."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+from application.credentials import PasswordRejectedError
+from domain.errors import SellerGuardError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+# The HTTP status of each stable code of the REST contract.
+STATUS_OF_CODE = {
+    "validation_error": 422,
+    "password_policy": 422,
+    "username_taken": 409,
+}
+
+# The stable code of each HTTP status the framework itself can answer with.
+CODE_OF_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+class ViolationSchema(ma.Schema):
+    """One broken password rule."""
+
+    code = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, with the contract's stable ``code``."""
+
+    type = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(required=True)
+    code = ma.fields.String(required=True)
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.List(ma.fields.String())
+    )
+    violations = ma.fields.List(ma.fields.Nested(ViolationSchema))
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
+    """A problem-details response."""
+    body = {
+        "type": f"https://sellerguard.dev/problems/{code.replace('_', '-')}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+
+
+def from_http_exception(error: HTTPException) -> Response:
+    """Problem details for what the framework refused (routing, parsing, size)."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if status == 400 and messages:
+        return problem(400, "bad_request", "The request body is not valid JSON.")
+    if status == 422 and messages:
+        return problem(
+            422,
+            "validation_error",
+            "The request has invalid fields.",
+            errors=_flatten(messages),
+        )
+    code = CODE_OF_STATUS.get(status, "error")
+    response = problem(status, code, error.description or HTTPStatus(status).phrase)
+    if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    return response
+
+
+def from_domain_error(error: SellerGuardError) -> Response:
+    """Problem details for a refusal of the product's own rules."""
+    status = STATUS_OF_CODE.get(error.code, 422)
+    if isinstance(error, PasswordRejectedError):
+        return problem(
+            status,
+            error.code,
+            "The password does not meet the password policy.",
+            violations=[
+                {"code": v.code, "message": v.message} for v in error.violations
+            ],
+        )
+    detail = (error.__doc__ or "").strip() or error.code
+    if error.code == "validation_error":
+        return problem(
+            status,
+            error.code,
+            "The request has invalid fields.",
+            errors={getattr(error, "field", "_schema"): [str(error)]},
+        )
+    return problem(status, error.code, detail)
+
+
+def from_unexpected(error: Exception) -> Response:
+    """A bug: logged with its trace, answered without any detail."""
+    logger.exception("unhandled error", exc_info=error)
+    return problem(500, "internal_error", "Something went wrong on our side.")
+
+
+def register(app: Flask) -> None:
+    """Route every failure through problem details."""
+    app.register_error_handler(HTTPException, from_http_exception)
+    app.register_error_handler(SellerGuardError, from_domain_error)
+    app.register_error_handler(Exception, from_unexpected)
+
+
+def _flatten(messages: dict[str, Any]) -> dict[str, list[str]]:
+    """Field → messages, whatever part of the request the field came from."""
+    errors: dict[str, list[str]] = {}
+    for by_field in messages.values():
+        if isinstance(by_field, list):
+            errors.setdefault("_schema", []).extend(map(str, by_field))
+            continue
+        for field, field_messages in by_field.items():
+            errors.setdefault(str(field), []).extend(_strings(field_messages))
+    return errors
+
+
+def _strings(messages: Any) -> list[str]:
+    if isinstance(messages, dict):
+        return [
+            f"{key}: {text}"
+            for key, value in messages.items()
+            for text in _strings(value)
+        ]
+    if isinstance(messages, list):
+        return [text for item in messages for text in _strings(item)]
+    return [str(messages)]

@@ -1,0 +1,57 @@
+"""Schemas of accounts: registration and the owner's view."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from domain.username import USERNAME_PATTERN, Username, UsernameError
+from interface.schemas.fields import Timestamp
+
+MAX_PASSWORD_FIELD = 4096  # the policy reports too_long well below this
+
+
+class RegisterSellerSchema(ma.Schema):
+    """A seller's registration."""
+
+    username = ma.fields.String(
+        required=True,
+        validate=lambda value: _valid_username(value),
+        metadata={"example": "shop.owner", "pattern": f"^{USERNAME_PATTERN.pattern}$"},
+    )
+    email = ma.fields.Email(
+        required=True,
+        validate=ma.validate.Length(max=254),
+        metadata={"example": "owner@example.com"},
+    )
+    password = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=ma.validate.Length(min=1, max=MAX_PASSWORD_FIELD),
+    )
+    birth_date = ma.fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Used only to refuse passwords that contain it"},
+    )
+
+
+class AccountSchema(ma.Schema):
+    """An account as its owner sees it."""
+
+    id = ma.fields.UUID(required=True)
+    kind = ma.fields.String(required=True)
+    username = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    two_step_enabled = ma.fields.Boolean(required=True)
+    role = ma.fields.String(required=True, allow_none=True)
+    seller_id = ma.fields.UUID(required=True, allow_none=True)
+    created_at = Timestamp(required=True)
+    version = ma.fields.Integer(required=True)
+
+
+def _valid_username(value: str) -> None:
+    try:
+        Username(value)
+    except UsernameError as error:
+        raise ma.ValidationError(f"{str(error).capitalize()}.") from None
