@@ -56,6 +56,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "timeout": 60,
             "graceful_timeout": 20,
             "accesslog": None,
+            # No shared control socket: several servers may run on one machine.
+            "control_socket_disable": True,
         },
     ).run()
 
