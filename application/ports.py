@@ -28,3 +28,23 @@ class PasswordHasher(Protocol):
     def needs_rehash(self, password_hash: str) -> bool:
         """Whether the hash was made with other parameters than today's."""
         ...
+
+
+class Authenticator(Protocol):
+    """Time-based one-time codes from authenticator apps (RFC 6238)."""
+
+    def new_secret(self) -> str:
+        """A fresh random secret, base32."""
+        ...
+
+    def provisioning_uri(self, secret: str, account_name: str) -> str:
+        """The ``otpauth://`` URI an app scans to learn the secret."""
+        ...
+
+    def qr_svg(self, uri: str) -> str:
+        """A QR code of the URI, as an SVG document."""
+        ...
+
+    def matching_step(self, secret: str, code: str, at: datetime) -> int | None:
+        """The time step whose code this is (one step of drift), or None."""
+        ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -46,17 +47,17 @@ class AccountView:
     position: int = 0
 
 
-def seller_view(account: SellerAccount, position: int = 0) -> AccountView:
-    """The owner's view of a seller account."""
+def account_view(account: Any, position: int = 0) -> AccountView:
+    """The owner's view of an account a person signs in to."""
     return AccountView(
         id=account.id,
-        kind=ActorKind.SELLER.value,
+        kind=account.principal_kind,
         username=account.username,
         email=account.email,
         status=account.status.value,
         two_step_enabled=account.two_step_enabled,
-        role=None,
-        seller_id=account.id,
+        role=getattr(account, "role", None),
+        seller_id=getattr(account, "seller_id", account.id),
         created_at=account.created_on,
         version=account.version,
         position=position,
@@ -111,4 +112,4 @@ class Sellers:
             # Someone claimed the name between our check and our commit.
             raise UsernameTakenError(username) from None
         position = max(r.notification.id for r in recordings)
-        return seller_view(account, position)
+        return account_view(account, position)

@@ -3,36 +3,34 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from uuid import uuid4
 
 from domain.actor import Actor
-from domain.aggregate import Recorded
+from domain.errors import SellerGuardError
+from domain.sign_in import AccountStatus, SignInAccount
 from domain.username import Username
 
 
-class AccountStatus(StrEnum):
-    """Where an account stands."""
-
-    ACTIVE = "active"
-    FROZEN = "frozen"
-    DEACTIVATED = "deactivated"
-    CLOSED = "closed"
+class SellerAccountError(SellerGuardError):
+    """Base of the seller account's errors; never raised directly."""
 
 
-class SellerAccountError(Exception):
-    """Base of this module's errors; never raised directly."""
+class AccountNotFrozenError(SellerAccountError):
+    """The account is not frozen."""
+
+    code = "account_not_frozen"
 
 
-class SellerAccount(Recorded):
+class SellerAccount(SignInAccount):
     """A seller's main account; it holds a password hash, never a password."""
 
     TOPIC = "sellerguard:SellerAccount"
+    principal_kind = "seller"
 
-    class Event(Recorded.Event):
+    class Event(SignInAccount.Event):
         TOPIC = "sellerguard:SellerAccount.Event"
 
-    class Registered(Event, Recorded.Created):
+    class Registered(Event, SignInAccount.Created):
         """A seller registered the account."""
 
         TOPIC = "sellerguard:SellerAccount.Registered"
@@ -41,15 +39,31 @@ class SellerAccount(Recorded):
         password_hash: str
         birth_date: date | None
 
+    class Frozen(Event):
+        """The account was frozen; nobody can sign in until it is restored."""
+
+        TOPIC = "sellerguard:SellerAccount.Frozen"
+        reason: str
+
+        def apply(self, account: SellerAccount) -> None:
+            account._status = AccountStatus.FROZEN.value
+
+    class Unfrozen(Event):
+        """The account was restored after a freeze."""
+
+        TOPIC = "sellerguard:SellerAccount.Unfrozen"
+        reason: str
+
+        def apply(self, account: SellerAccount) -> None:
+            account._status = AccountStatus.ACTIVE.value
+
     def __init__(
         self, username: str, email: str, password_hash: str, birth_date: date | None
     ) -> None:
         self.username = username
         self.email = email
-        self.password_hash = password_hash
         self.birth_date = birth_date
-        self._status = AccountStatus.ACTIVE.value
-        self.two_step_enabled = False
+        self._init_sign_in(password_hash)
 
     @classmethod
     def register(
@@ -73,7 +87,14 @@ class SellerAccount(Recorded):
             timestamp=at,
         )
 
-    @property
-    def status(self) -> AccountStatus:
-        """Whether the account is active, frozen, deactivated or closed."""
-        return AccountStatus(self._status)
+    def freeze(self, reason: str, actor: Actor, at: datetime) -> None:
+        """Freeze the account and end every session of it at once."""
+        if self.status is not AccountStatus.FROZEN:
+            self._record(self.Frozen, actor, at, reason=reason)
+        self.revoke_all_sessions("account_frozen", actor, at)
+
+    def unfreeze(self, reason: str, actor: Actor, at: datetime) -> None:
+        """Restore a frozen account."""
+        if self.status is not AccountStatus.FROZEN:
+            raise AccountNotFrozenError(str(self.id))
+        self._record(self.Unfrozen, actor, at, reason=reason)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import argon2.profiles
+from limits import parse_many
 
 PROFILES = ("CHEAPEST", "PRE_21_2", "RFC_9106_HIGH_MEMORY", "RFC_9106_LOW_MEMORY")
 
@@ -29,6 +30,8 @@ class Settings:
     document_key_file: Path
     signing_key_file: Path
     log_level: str
+    login_rate_limit: str
+    rate_limit_storage: str
 
     @property
     def uses_postgres(self) -> bool:
@@ -65,6 +68,8 @@ class Settings:
             signing_key_file=_path(
                 env, "SELLERGUARD_SIGNING_KEY_FILE", keys / "signing.pem"
             ),
+            login_rate_limit=_rate(env, "SELLERGUARD_LOGIN_RATE_LIMIT", "30/minute"),
+            rate_limit_storage=env.get("SELLERGUARD_RATE_LIMIT_STORAGE") or "memory://",
             log_level=_choice(
                 env,
                 "SELLERGUARD_LOG_LEVEL",
@@ -112,6 +117,16 @@ def _integer(
     if not low <= value <= high:
         msg = f"{name} must be between {low} and {high}; got {value}"
         raise SettingsError(msg)
+    return value
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    try:
+        parse_many(value)
+    except ValueError:
+        msg = f"{name} must be a rate such as '30/minute'; got {value!r}"
+        raise SettingsError(msg) from None
     return value
 
 

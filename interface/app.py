@@ -9,8 +9,8 @@ from flask_smorest import Api
 from flask_swagger_ui import get_swaggerui_blueprint
 
 from infrastructure.settings import Settings
-from interface import logs, problems, request_context
-from interface.blueprints import health, sellers
+from interface import logs, problems, rate_limits, request_context
+from interface.blueprints import health, me, sellers, sessions
 from interface.composition import Services, build_services
 
 MAX_JSON_BODY = 1024 * 1024
@@ -43,8 +43,12 @@ def create_app(
     app.extensions["sellerguard"] = services or build_services(settings)
     request_context.install(app, settings.proxy_hops)
     api = SellerGuardApi(app, spec_kwargs={"info": {"description": DESCRIPTION}})
-    for area in (health, sellers):
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer"}
+    )
+    for area in (health, sellers, sessions, me):
         api.register_blueprint(area.blp)
+    rate_limits.install(app, settings)
     app.register_blueprint(
         get_swaggerui_blueprint(
             "/docs", "/api/v1/openapi.json", config={"app_name": "SellerGuard API"}

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.account_security import AccountSecurity
 from application.credentials import Credentials
 from application.ledger import Ledger
 from application.ports import Clock
+from application.read_models import ProjectionRunner, ViewStore
+from application.security_views import Alerts, LoginHistory
 from application.sellers import Sellers
+from application.sign_in import SignIn
 from domain.password_policy import PasswordPolicy
 from infrastructure.argon2_hasher import Argon2Hasher
 from infrastructure.clock import SystemClock
 from infrastructure.event_store import ledger_env
 from infrastructure.keys import cipher_key, ensure_keys, username_namespace
 from infrastructure.settings import Settings
+from infrastructure.totp import Totp
+from infrastructure.view_store import open_view_store
 
 
 @dataclass
@@ -23,18 +29,25 @@ class Services:
     settings: Settings
     clock: Clock
     ledger: Ledger
+    views: ViewStore
+    read_models: ProjectionRunner
     sellers: Sellers
+    sign_in: SignIn
+    account_security: AccountSecurity
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Release the stores' connections."""
         self.ledger.close()
+        self.views.close()  # type: ignore[attr-defined]
 
 
 def initialise(settings: Settings) -> list[str]:
     """Create the data directory, the missing keys and the tables; idempotent."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     created = [str(path) for path in ensure_keys(settings)]
-    build_services(settings, create_tables=True).close()
+    services = build_services(settings, create_tables=True)
+    services.views.create_tables()  # type: ignore[attr-defined]
+    services.close()
     return created
 
 
@@ -43,15 +56,22 @@ def build_services(
 ) -> Services:
     """Wire the application and its adapters for these settings."""
     key = cipher_key(settings)
+    namespace = username_namespace(key)
     ledger = Ledger(env=ledger_env(settings, key, create_tables=create_tables))
+    views = open_view_store(settings)
     hasher = Argon2Hasher(settings.argon2_parameters(), settings.argon2_profile)
     credentials = Credentials(
         PasswordPolicy(min_length=settings.password_min_length), hasher
     )
+    authenticator = Totp()
     clock = clock or SystemClock()
     return Services(
         settings=settings,
         clock=clock,
         ledger=ledger,
-        sellers=Sellers(ledger, credentials, clock, username_namespace(key)),
+        views=views,
+        read_models=ProjectionRunner(ledger, views, [LoginHistory(), Alerts()]),
+        sellers=Sellers(ledger, credentials, clock, namespace),
+        sign_in=SignIn(ledger, hasher, authenticator, clock, namespace),
+        account_security=AccountSecurity(ledger, credentials, authenticator, clock),
     )

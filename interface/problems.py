@@ -22,6 +22,16 @@ STATUS_OF_CODE = {
     "validation_error": 422,
     "password_policy": 422,
     "username_taken": 409,
+    "unauthorized": 401,
+    "invalid_credentials": 401,
+    "invalid_code": 401,
+    "forbidden": 403,
+    "account_frozen": 403,
+    "not_found": 404,
+    "two_step_already_enabled": 409,
+    "two_step_not_started": 409,
+    "two_step_not_enabled": 409,
+    "account_not_frozen": 409,
 }
 
 # The stable code of each HTTP status the framework itself can answer with.
@@ -89,7 +99,10 @@ def from_http_exception(error: HTTPException) -> Response:
             errors=_flatten(messages),
         )
     code = CODE_OF_STATUS.get(status, "error")
-    response = problem(status, code, error.description or HTTPStatus(status).phrase)
+    detail = error.description or HTTPStatus(status).phrase
+    if status == 429:
+        detail = "Too many requests from this address; try again later."
+    response = problem(status, code, detail)
     if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
         response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
     return response
@@ -115,7 +128,10 @@ def from_domain_error(error: SellerGuardError) -> Response:
             "The request has invalid fields.",
             errors={getattr(error, "field", "_schema"): [str(error)]},
         )
-    return problem(status, error.code, detail)
+    response = problem(status, error.code, detail)
+    if error.code == "unauthorized":
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 def from_unexpected(error: Exception) -> Response:

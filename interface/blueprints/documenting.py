@@ -12,6 +12,8 @@ from interface.problems import PROBLEM_JSON, ProblemSchema
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+BEARER = [{"bearerAuth": []}]
+
 
 def problems(blp: Blueprint, *statuses: int) -> Callable[[F], F]:
     """Declare the problem-details responses an operation can give."""

@@ -1,0 +1,187 @@
+"""A signed-in person's own security settings: password, two-step, sessions."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.credentials import Credentials
+from application.ledger import Ledger
+from application.ports import Authenticator, Clock
+from application.principals import Principal
+from application.sellers import AccountView, account_view
+from application.sign_in import recovery_code_hash
+from domain.actor import Actor
+from domain.password_policy import PasswordContext
+from domain.sign_in import (
+    InvalidCodeError,
+    InvalidCredentialsError,
+    TwoStepNotEnabledError,
+    TwoStepNotStartedError,
+)
+
+RECOVERY_CODE_COUNT = 10
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A started two-step enrolment: what the authenticator app needs."""
+
+    secret: str
+    provisioning_uri: str
+    qr_svg: str
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One live session of the principal."""
+
+    id: str
+    started_at: datetime
+    last_seen: datetime
+    ip: str
+    device_id: str
+    current: bool
+
+
+def new_recovery_code() -> str:
+    """Ten random characters (about 49 bits), shown as ``xxxxx-xxxxx``."""
+    chars = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10))
+    return f"{chars[:5]}-{chars[5:]}"
+
+
+class AccountSecurity:
+    """The use cases of ``/me``: each acts on the caller's own account."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        credentials: Credentials,
+        authenticator: Authenticator,
+        clock: Clock,
+    ) -> None:
+        self.ledger = ledger
+        self.credentials = credentials
+        self.authenticator = authenticator
+        self.clock = clock
+
+    def view(self, principal: Principal) -> AccountView:
+        """The caller's account."""
+        return account_view(self.ledger.repository.get(principal.id))
+
+    def change_password(
+        self, principal: Principal, current: str, new: str, actor: Actor
+    ) -> int:
+        """Set a new password; every other session of the caller ends."""
+        account: Any = self.ledger.repository.get(principal.id)
+        hasher = self.credentials.hasher
+        if not hasher.verify(account.password_hash, current):
+            raise InvalidCredentialsError(str(principal.id))
+        new_hash = self.credentials.hash_new_password(
+            new,
+            PasswordContext(
+                account.username,
+                account.email,
+                getattr(account, "birth_date", None),
+                matches_recent=lambda candidate: any(
+                    hasher.verify(old, candidate) for old in account.password_history
+                ),
+            ),
+        )
+        now = self.clock.now()
+
+        def change(fresh: Any) -> None:
+            fresh.change_password(new_hash, actor, now)
+            fresh.revoke_all_sessions(
+                "password_changed", actor, now, keep=principal.session_id
+            )
+
+        return self.ledger.update(principal.id, change)[1]
+
+    def start_two_step(self, principal: Principal, actor: Actor) -> Enrolment:
+        """Offer a new authenticator secret (two-step is on once confirmed)."""
+        secret = self.authenticator.new_secret()
+        now = self.clock.now()
+        account, _ = self.ledger.update(
+            principal.id, lambda a: (a.start_two_step(secret, actor, now), a)[1]
+        )
+        uri = self.authenticator.provisioning_uri(secret, account.username)
+        return Enrolment(secret, uri, self.authenticator.qr_svg(uri))
+
+    def confirm_two_step(
+        self, principal: Principal, code: str, actor: Actor
+    ) -> list[str]:
+        """Turn two-step on with a first code; returns the recovery codes, once."""
+        account: Any = self.ledger.repository.get(principal.id)
+        if account.pending_two_step_secret is None:
+            raise TwoStepNotStartedError(str(principal.id))
+        now = self.clock.now()
+        step = self.authenticator.matching_step(
+            account.pending_two_step_secret, code, now
+        )
+        if step is None:
+            raise InvalidCodeError(str(principal.id))
+        codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+        hashes = [recovery_code_hash(code) for code in codes]
+        self.ledger.update(
+            principal.id, lambda a: a.enable_two_step(step, hashes, actor, now)
+        )
+        return codes
+
+    def disable_two_step(
+        self, principal: Principal, password: str, code: str, actor: Actor
+    ) -> None:
+        """Turn two-step off; needs the password and a current code."""
+        account: Any = self.ledger.repository.get(principal.id)
+        if not account.two_step_enabled:
+            raise TwoStepNotEnabledError(str(principal.id))
+        if not self.credentials.hasher.verify(account.password_hash, password):
+            raise InvalidCredentialsError(str(principal.id))
+        now = self.clock.now()
+        step = self.authenticator.matching_step(account.two_step_secret, code, now)
+        if step is None or not account.accepts_code_step(step):
+            raise InvalidCodeError(str(principal.id))
+
+        def disable(fresh: Any) -> None:
+            fresh.spend_code_step(step, actor, now)
+            fresh.disable_two_step("by_owner", actor, now)
+
+        self.ledger.update(principal.id, disable)
+
+    def sessions(self, principal: Principal) -> list[SessionView]:
+        """The caller's live sessions, newest first."""
+        account: Any = self.ledger.repository.get(principal.id)
+        live = account.live_sessions(self.clock.now())
+        views = [
+            SessionView(
+                sid,
+                s["started_at"],
+                s["last_seen"],
+                s["ip"],
+                s["device_id"],
+                sid == principal.session_id,
+            )
+            for sid, s in live.items()
+        ]
+        # Newest first; among equal start times, the later-started first.
+        return sorted(views, key=lambda v: v.started_at)[::-1]
+
+    def revoke_session(
+        self, principal: Principal, session_id: str, actor: Actor
+    ) -> None:
+        """End one of the caller's sessions."""
+        now = self.clock.now()
+        self.ledger.update(
+            principal.id,
+            lambda a: a.revoke_session(session_id, "revoked_by_owner", actor, now),
+        )
+
+    def freeze(self, principal: Principal, reason: str, actor: Actor) -> UUID:
+        """Freeze the caller's own shop: every session of it ends at once."""
+        now = self.clock.now()
+        self.ledger.update(principal.id, lambda a: a.freeze(reason, actor, now))
+        return principal.id

@@ -1,0 +1,139 @@
+"""Read models of sign-in security: each person's login history, each shop's alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from application.read_models import Change, Put
+from domain import sign_in_events as events
+from domain.seller_account import SellerAccount
+
+LOGINS = "logins"
+ALERTS = "alerts"
+
+
+def rfc3339(moment: datetime) -> str:
+    """A moment as the REST contract writes it: ``2026-11-22T15:04:05.123456Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _stamp(event: Any) -> str:
+    return rfc3339(event.timestamp)
+
+
+class LoginHistory:
+    """Every sign-in attempt on an account: succeeded, failed or locked out."""
+
+    name = "login_history"
+    views = (LOGINS,)
+    topics = (
+        events.LoginSucceeded.TOPIC,
+        events.LoginFailed.TOPIC,
+        events.LoginLockedOut.TOPIC,
+    )
+
+    def changes(self, event: Any, position: int) -> list[Change]:
+        outcome = {
+            events.LoginSucceeded: "succeeded",
+            events.LoginFailed: "failed",
+            events.LoginLockedOut: "locked",
+        }[type(event)]
+        return [
+            Put(
+                LOGINS,
+                str(event.originator_id),
+                str(position),
+                {
+                    "at": _stamp(event),
+                    "outcome": outcome,
+                    "ip": event.ip,
+                    "user_agent": event.user_agent,
+                    "device_id": event.device_id,
+                    "new_device": bool(getattr(event, "new_device", False)),
+                },
+            )
+        ]
+
+
+class Alerts:
+    """What a shop's owner is told about: new devices, lockouts, changes."""
+
+    name = "alerts"
+    views = (ALERTS,)
+    topics = (
+        events.LoginSucceeded.TOPIC,
+        events.LoginFailed.TOPIC,
+        events.PasswordChanged.TOPIC,
+        events.TwoStepEnabled.TOPIC,
+        events.TwoStepDisabled.TOPIC,
+        SellerAccount.Frozen.TOPIC,
+        SellerAccount.Unfrozen.TOPIC,
+    )
+
+    def changes(self, event: Any, position: int) -> list[Change]:
+        alert = _alert_for(event)
+        if alert is None:
+            return []
+        kind, severity, detail = alert
+        return [
+            Put(
+                ALERTS,
+                str(event.originator_id),
+                str(position),
+                {
+                    "at": _stamp(event),
+                    "kind": kind,
+                    "severity": severity,
+                    "detail": detail,
+                },
+            )
+        ]
+
+
+def _alert_for(event: Any) -> tuple[str, str, str] | None:
+    if isinstance(event, events.LoginSucceeded):
+        if not event.new_device:
+            return None
+        return (
+            "new_device_login",
+            "warning",
+            f"A new device signed in from {event.ip}.",
+        )
+    if isinstance(event, events.LoginFailed):
+        if event.locked_until is None:
+            return None
+        return (
+            "login_locked",
+            "warning",
+            f"Repeated wrong passwords from {event.ip}: that address is locked "
+            f"out until {rfc3339(event.locked_until)}.",
+        )
+    fixed = {
+        events.PasswordChanged: (
+            "password_changed",
+            "info",
+            "The password was changed.",
+        ),
+        events.TwoStepEnabled: (
+            "two_step_enabled",
+            "info",
+            "Two-step verification was turned on.",
+        ),
+        events.TwoStepDisabled: (
+            "two_step_disabled",
+            "warning",
+            "Two-step verification was turned off.",
+        ),
+        SellerAccount.Frozen: (
+            "account_frozen",
+            "critical",
+            "The account was frozen; every session ended.",
+        ),
+        SellerAccount.Unfrozen: (
+            "account_restored",
+            "info",
+            "The account was restored.",
+        ),
+    }
+    return fixed.get(type(event))

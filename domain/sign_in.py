@@ -1,0 +1,365 @@
+"""Signing in: password, lockout per address, two-step verification, sessions.
+
+Shared by every kind of account a person signs in to; the account classes
+inherit :class:`SignInAccount` and record the events of ``sign_in_events``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from domain.actor import Actor
+from domain.aggregate import Recorded
+from domain.errors import SellerGuardError
+from domain.sign_in_events import (
+    ChallengeCodeFailed,
+    ChallengeIssued,
+    CodeStepAccepted,
+    LoginFailed,
+    LoginLockedOut,
+    LoginSucceeded,
+    PasswordChanged,
+    PasswordRehashed,
+    SessionsRevoked,
+    SessionTouched,
+    TwoStepDisabled,
+    TwoStepEnabled,
+    TwoStepEnrolmentStarted,
+)
+
+PASSWORD_HISTORY = 10
+FAILURES_BEFORE_LOCKOUT = 5
+FIRST_LOCKOUT = timedelta(minutes=15)
+LONGEST_LOCKOUT = timedelta(hours=24)
+CODE_FAILURES_BEFORE_VOID = 5
+CHALLENGE_LIFETIME = timedelta(minutes=5)
+SESSION_IDLE_LIMIT = timedelta(minutes=30)
+SESSION_LIFETIME = timedelta(hours=12)
+SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+class AccountStatus(StrEnum):
+    """Where an account stands."""
+
+    ACTIVE = "active"
+    FROZEN = "frozen"
+    DEACTIVATED = "deactivated"
+    CLOSED = "closed"
+
+
+class SignInError(SellerGuardError):
+    """Base of the sign-in errors; never raised directly."""
+
+
+class InvalidCredentialsError(SignInError):
+    """The username or password is wrong."""
+
+    code = "invalid_credentials"
+
+
+class AccountFrozenError(SignInError):
+    """The account is frozen: nobody can sign in until it is restored."""
+
+    code = "account_frozen"
+
+
+class InvalidCodeError(SignInError):
+    """The code is wrong, expired or already used."""
+
+    code = "invalid_code"
+
+
+class TwoStepAlreadyEnabledError(SignInError):
+    """Two-step verification is already on for this account."""
+
+    code = "two_step_already_enabled"
+
+
+class TwoStepNotStartedError(SignInError):
+    """There is no two-step enrolment to confirm; start one first."""
+
+    code = "two_step_not_started"
+
+
+class TwoStepNotEnabledError(SignInError):
+    """Two-step verification is not on for this account."""
+
+    code = "two_step_not_enabled"
+
+
+class SessionNotFoundError(SignInError):
+    """No live session of this account has that id."""
+
+    code = "not_found"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Where a sign-in attempt comes from."""
+
+    ip: str
+    user_agent: str
+    device_id: str
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A session about to start: its id and the hash of its token."""
+
+    session_id: str
+    token_hash: str
+
+
+def lockout_length(level: int) -> timedelta:
+    """How long the ``level``-th lockout of an address lasts: doubling, capped."""
+    return min(FIRST_LOCKOUT * (1 << min(level, 16)), LONGEST_LOCKOUT)
+
+
+class SignInAccount(Recorded):
+    """An account a person signs in to; it holds hashes, never secrets in clear."""
+
+    if TYPE_CHECKING:  # a class annotation would make the library build a dataclass
+        _status: str
+
+    def _init_sign_in(self, password_hash: str) -> None:
+        self._status = AccountStatus.ACTIVE.value
+        self.password_hash = password_hash
+        self.password_history = [password_hash]
+        self.ip_failures: dict[str, int] = {}
+        self.ip_lock_levels: dict[str, int] = {}
+        self.ip_locked_until: dict[str, datetime] = {}
+        self.devices: list[str] = []
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.challenges: dict[str, dict[str, Any]] = {}
+        self.two_step_secret: str | None = None
+        self.pending_two_step_secret: str | None = None
+        self.last_code_step = 0
+        self.recovery_code_hashes: list[str] = []
+
+    @property
+    def status(self) -> AccountStatus:
+        """Whether the account is active, frozen, deactivated or closed."""
+        return AccountStatus(self._status)
+
+    # Password
+
+    def change_password(self, password_hash: str, actor: Actor, at: datetime) -> None:
+        """Replace the password; the old hash joins the no-reuse history."""
+        self._record(
+            PasswordChanged,
+            actor,
+            at,
+            password_hash=password_hash,
+            history_size=PASSWORD_HISTORY,
+        )
+
+    def rehash_password(self, password_hash: str, actor: Actor, at: datetime) -> None:
+        """Store the same password hashed with today's parameters."""
+        self._record(PasswordRehashed, actor, at, password_hash=password_hash)
+
+    # Lockout, per (account, client address)
+
+    def locked_until(self, ip: str, at: datetime) -> datetime | None:
+        """Until when this address is locked out of this account, if it is."""
+        until = self.ip_locked_until.get(ip)
+        return until if until is not None and until > at else None
+
+    def refuse_locked_out(self, attempt: Attempt, actor: Actor, at: datetime) -> None:
+        """Record an attempt refused because its address is locked out."""
+        self._record(
+            LoginLockedOut,
+            actor,
+            at,
+            ip=attempt.ip,
+            user_agent=attempt.user_agent,
+            device_id=attempt.device_id,
+        )
+
+    def fail_password(self, attempt: Attempt, actor: Actor, at: datetime) -> None:
+        """Record a wrong password; the fifth in a row locks the address out."""
+        locked_until = None
+        if self.ip_failures.get(attempt.ip, 0) + 1 >= FAILURES_BEFORE_LOCKOUT:
+            level = self.ip_lock_levels.get(attempt.ip, 0)
+            locked_until = at + lockout_length(level)
+        self._record(
+            LoginFailed,
+            actor,
+            at,
+            ip=attempt.ip,
+            user_agent=attempt.user_agent,
+            device_id=attempt.device_id,
+            locked_until=locked_until,
+        )
+
+    # The second step
+
+    @property
+    def two_step_enabled(self) -> bool:
+        """Whether a code is asked for after the password."""
+        return self.two_step_secret is not None
+
+    def issue_challenge(
+        self, challenge_id: str, attempt: Attempt, actor: Actor, at: datetime
+    ) -> datetime:
+        """Ask for the second step; returns when the challenge expires."""
+        expires_at = at + CHALLENGE_LIFETIME
+        self._record(
+            ChallengeIssued,
+            actor,
+            at,
+            challenge_id=challenge_id,
+            ip=attempt.ip,
+            user_agent=attempt.user_agent,
+            device_id=attempt.device_id,
+            expires_at=expires_at,
+        )
+        return expires_at
+
+    def live_challenge(self, challenge_id: str, at: datetime) -> Attempt:
+        """The attempt a live challenge belongs to; InvalidCodeError if none."""
+        challenge = self.challenges.get(challenge_id)
+        if challenge is None or challenge["expires_at"] <= at:
+            raise InvalidCodeError(challenge_id)
+        return Attempt(challenge["ip"], challenge["user_agent"], challenge["device_id"])
+
+    def fail_code(self, challenge_id: str, actor: Actor, at: datetime) -> None:
+        """Record a wrong code; the fifth voids the challenge."""
+        failures = self.challenges[challenge_id]["failures"] + 1
+        self._record(
+            ChallengeCodeFailed,
+            actor,
+            at,
+            challenge_id=challenge_id,
+            voided=failures >= CODE_FAILURES_BEFORE_VOID,
+        )
+
+    def accepts_code_step(self, step: int) -> bool:
+        """Whether a code of this time step is still unspent (replay guard)."""
+        return step > self.last_code_step
+
+    def spend_code_step(self, step: int, actor: Actor, at: datetime) -> None:
+        """Spend a code's time step outside a sign-in (e.g. to disable two-step)."""
+        if not self.accepts_code_step(step):
+            raise InvalidCodeError(str(self.id))
+        self._record(CodeStepAccepted, actor, at, code_step=step)
+
+    def start_two_step(self, secret: str, actor: Actor, at: datetime) -> None:
+        """Offer a new authenticator secret; it counts once a code confirms it."""
+        if self.two_step_enabled:
+            raise TwoStepAlreadyEnabledError(str(self.id))
+        self._record(TwoStepEnrolmentStarted, actor, at, secret=secret)
+
+    def enable_two_step(
+        self, step: int, recovery_code_hashes: list[str], actor: Actor, at: datetime
+    ) -> None:
+        """Turn two-step on, once a code of the pending secret was right."""
+        if self.two_step_enabled:
+            raise TwoStepAlreadyEnabledError(str(self.id))
+        if self.pending_two_step_secret is None:
+            raise TwoStepNotStartedError(str(self.id))
+        if not self.accepts_code_step(step):
+            raise InvalidCodeError(str(self.id))
+        self._record(
+            TwoStepEnabled,
+            actor,
+            at,
+            code_step=step,
+            recovery_code_hashes=recovery_code_hashes,
+        )
+
+    def disable_two_step(self, reason: str, actor: Actor, at: datetime) -> None:
+        """Turn two-step off."""
+        if not self.two_step_enabled:
+            raise TwoStepNotEnabledError(str(self.id))
+        self._record(TwoStepDisabled, actor, at, reason=reason)
+
+    # Sessions
+
+    def is_new_device(self, device_id: str) -> bool:
+        """A device never signed in from, on an account that has signed in before."""
+        return bool(self.devices) and device_id not in self.devices
+
+    def start_session(
+        self,
+        new: NewSession,
+        attempt: Attempt,
+        actor: Actor,
+        at: datetime,
+        *,
+        challenge_id: str | None = None,
+        code_step: int | None = None,
+        recovery_code_hash: str | None = None,
+    ) -> datetime:
+        """Sign in: a session starts; returns when it ends at the latest."""
+        expires_at = at + SESSION_LIFETIME
+        self._record(
+            LoginSucceeded,
+            actor,
+            at,
+            session_id=new.session_id,
+            token_hash=new.token_hash,
+            ip=attempt.ip,
+            user_agent=attempt.user_agent,
+            device_id=attempt.device_id,
+            new_device=self.is_new_device(attempt.device_id),
+            expires_at=expires_at,
+            challenge_id=challenge_id,
+            code_step=code_step,
+            recovery_code_hash=recovery_code_hash,
+        )
+        self._revoke_expired(actor, at)
+        return expires_at
+
+    def session_expiry(self, session_id: str, at: datetime) -> datetime | None:
+        """When a live session ends if left idle; None if it is not live."""
+        session = self.sessions.get(session_id)
+        if session is None:
+            return None
+        ends = min(session["expires_at"], session["last_seen"] + SESSION_IDLE_LIMIT)
+        return ends if ends > at else None
+
+    def live_sessions(self, at: datetime) -> dict[str, dict[str, Any]]:
+        """The sessions that still admit requests."""
+        return {
+            sid: s
+            for sid, s in self.sessions.items()
+            if self.session_expiry(sid, at) is not None
+        }
+
+    def session_needs_touch(self, session_id: str, at: datetime) -> bool:
+        """Whether the session's use has not been noted for a while."""
+        last_seen: datetime = self.sessions[session_id]["last_seen"]
+        return at - last_seen >= SESSION_TOUCH_INTERVAL
+
+    def touch_session(self, session_id: str, actor: Actor, at: datetime) -> None:
+        """Note that a session was used, if it has not been noted lately."""
+        if self.session_needs_touch(session_id, at):
+            self._record(SessionTouched, actor, at, session_id=session_id)
+
+    def revoke_session(
+        self, session_id: str, reason: str, actor: Actor, at: datetime
+    ) -> None:
+        """End one live session."""
+        if session_id not in self.live_sessions(at):
+            raise SessionNotFoundError(session_id)
+        self._record(
+            SessionsRevoked, actor, at, session_ids=[session_id], reason=reason
+        )
+
+    def revoke_all_sessions(
+        self, reason: str, actor: Actor, at: datetime, *, keep: str | None = None
+    ) -> None:
+        """End every session, or every one but ``keep``."""
+        ids = [sid for sid in self.sessions if sid != keep]
+        if ids:
+            self._record(SessionsRevoked, actor, at, session_ids=ids, reason=reason)
+
+    def _revoke_expired(self, actor: Actor, at: datetime) -> None:
+        expired = [sid for sid in self.sessions if self.session_expiry(sid, at) is None]
+        if expired:
+            self._record(
+                SessionsRevoked, actor, at, session_ids=expired, reason="expired"
+            )

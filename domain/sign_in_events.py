@@ -1,0 +1,217 @@
+"""The events of signing in, shared by every kind of account a person signs in to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.aggregate import Recorded, shared_event
+
+# Sessions and challenges are kept as small mappings of plain values, so that
+# snapshots of an account are plain JSON too.
+
+
+@shared_event
+class PasswordChanged(Recorded.Event):
+    """A new password hash replaced the old one, which joins the history."""
+
+    TOPIC = "sellerguard:PasswordChanged"
+    password_hash: str
+    history_size: int
+
+    def apply(self, account: Any) -> None:
+        history = [self.password_hash, *account.password_history]
+        account.password_hash = self.password_hash
+        account.password_history = history[: self.history_size]
+
+
+@shared_event
+class PasswordRehashed(Recorded.Event):
+    """The same password was hashed again with today's Argon2 parameters."""
+
+    TOPIC = "sellerguard:PasswordRehashed"
+    password_hash: str
+
+    def apply(self, account: Any) -> None:
+        account.password_history = [self.password_hash, *account.password_history[1:]]
+        account.password_hash = self.password_hash
+
+
+@shared_event
+class LoginFailed(Recorded.Event):
+    """A wrong password; ``locked_until`` is set when it locked the address out."""
+
+    TOPIC = "sellerguard:LoginFailed"
+    ip: str
+    user_agent: str
+    device_id: str
+    locked_until: datetime | None
+
+    def apply(self, account: Any) -> None:
+        if self.locked_until is None:
+            account.ip_failures[self.ip] = account.ip_failures.get(self.ip, 0) + 1
+            return
+        account.ip_failures.pop(self.ip, None)
+        level = account.ip_lock_levels.get(self.ip, 0)
+        account.ip_lock_levels[self.ip] = level + 1
+        account.ip_locked_until[self.ip] = self.locked_until
+
+
+@shared_event
+class LoginLockedOut(Recorded.Event):
+    """An attempt from a locked-out address was refused unchecked."""
+
+    TOPIC = "sellerguard:LoginLockedOut"
+    ip: str
+    user_agent: str
+    device_id: str
+
+
+@shared_event
+class ChallengeIssued(Recorded.Event):
+    """The password was right; the second step is now asked for."""
+
+    TOPIC = "sellerguard:ChallengeIssued"
+    challenge_id: str
+    ip: str
+    user_agent: str
+    device_id: str
+    expires_at: datetime
+
+    def apply(self, account: Any) -> None:
+        account.ip_failures.pop(self.ip, None)
+        account.challenges[self.challenge_id] = {
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "device_id": self.device_id,
+            "expires_at": self.expires_at,
+            "failures": 0,
+        }
+
+
+@shared_event
+class ChallengeCodeFailed(Recorded.Event):
+    """A wrong second-step code; ``voided`` when it was one too many."""
+
+    TOPIC = "sellerguard:ChallengeCodeFailed"
+    challenge_id: str
+    voided: bool
+
+    def apply(self, account: Any) -> None:
+        if self.voided:
+            account.challenges.pop(self.challenge_id, None)
+        else:
+            account.challenges[self.challenge_id]["failures"] += 1
+
+
+@shared_event
+class LoginSucceeded(Recorded.Event):
+    """Someone signed in and a session started."""
+
+    TOPIC = "sellerguard:LoginSucceeded"
+    session_id: str
+    token_hash: str
+    ip: str
+    user_agent: str
+    device_id: str
+    new_device: bool
+    expires_at: datetime
+    challenge_id: str | None
+    code_step: int | None
+    recovery_code_hash: str | None
+
+    def apply(self, account: Any) -> None:
+        account.ip_failures.pop(self.ip, None)
+        account.ip_lock_levels.pop(self.ip, None)
+        account.ip_locked_until.pop(self.ip, None)
+        if self.device_id not in account.devices:
+            account.devices.append(self.device_id)
+        if self.challenge_id is not None:
+            account.challenges.pop(self.challenge_id, None)
+        if self.code_step is not None:
+            account.last_code_step = self.code_step
+        if self.recovery_code_hash is not None:
+            account.recovery_code_hashes.remove(self.recovery_code_hash)
+        account.sessions[self.session_id] = {
+            "token_hash": self.token_hash,
+            "started_at": self.timestamp,
+            "last_seen": self.timestamp,
+            "expires_at": self.expires_at,
+            "ip": self.ip,
+            "device_id": self.device_id,
+        }
+
+
+@shared_event
+class SessionTouched(Recorded.Event):
+    """A session was used again (recorded at most every few minutes)."""
+
+    TOPIC = "sellerguard:SessionTouched"
+    session_id: str
+
+    def apply(self, account: Any) -> None:
+        account.sessions[self.session_id]["last_seen"] = self.timestamp
+
+
+@shared_event
+class SessionsRevoked(Recorded.Event):
+    """Sessions ended before their time: logout, password change, freeze..."""
+
+    TOPIC = "sellerguard:SessionsRevoked"
+    session_ids: list[str]
+    reason: str
+
+    def apply(self, account: Any) -> None:
+        for session_id in self.session_ids:
+            account.sessions.pop(session_id, None)
+
+
+@shared_event
+class TwoStepEnrolmentStarted(Recorded.Event):
+    """An authenticator app was offered a new secret, not yet confirmed."""
+
+    TOPIC = "sellerguard:TwoStepEnrolmentStarted"
+    secret: str
+
+    def apply(self, account: Any) -> None:
+        account.pending_two_step_secret = self.secret
+
+
+@shared_event
+class TwoStepEnabled(Recorded.Event):
+    """A code from the app confirmed the secret; recovery codes were issued."""
+
+    TOPIC = "sellerguard:TwoStepEnabled"
+    code_step: int
+    recovery_code_hashes: list[str]
+
+    def apply(self, account: Any) -> None:
+        account.two_step_secret = account.pending_two_step_secret
+        account.pending_two_step_secret = None
+        account.last_code_step = self.code_step
+        account.recovery_code_hashes = list(self.recovery_code_hashes)
+
+
+@shared_event
+class TwoStepDisabled(Recorded.Event):
+    """Two-step verification was turned off."""
+
+    TOPIC = "sellerguard:TwoStepDisabled"
+    reason: str
+
+    def apply(self, account: Any) -> None:
+        account.two_step_secret = None
+        account.pending_two_step_secret = None
+        account.recovery_code_hashes = []
+        account.challenges = {}
+
+
+@shared_event
+class CodeStepAccepted(Recorded.Event):
+    """A two-step code was used outside a sign-in; its time step is spent."""
+
+    TOPIC = "sellerguard:CodeStepAccepted"
+    code_step: int
+
+    def apply(self, account: Any) -> None:
+        account.last_code_step = self.code_step

@@ -1,0 +1,366 @@
+"""View stores: the read models' keyed lists of JSON items, on SQLite or PostgreSQL.
+
+Each store keeps a projection's tracking position beside its items, and
+changes both in one transaction that compare-and-sets the position, which is
+what makes a projection apply each event exactly once across processes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+from psycopg_pool import ConnectionPool
+
+from application.read_models import Change, Delete, Item, Put
+from infrastructure.event_store import postgres_env
+from infrastructure.settings import Settings
+
+BUSY_TIMEOUT_SECONDS = 10.0
+
+SQLITE_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS view_items (
+        view TEXT NOT NULL,
+        key TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (view, key, item_id)
+    ) WITHOUT ROWID""",
+    """CREATE INDEX IF NOT EXISTS view_items_by_position
+        ON view_items (view, key, position)""",
+    """CREATE INDEX IF NOT EXISTS view_items_by_item_id
+        ON view_items (view, item_id)""",
+    """CREATE TABLE IF NOT EXISTS view_tracking (
+        projection TEXT PRIMARY KEY,
+        position INTEGER NOT NULL
+    )""",
+)
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def _rows(changes: Sequence[tuple[int, Change]]) -> Iterator[tuple[bool, list[Any]]]:
+    """Runs of consecutive puts or deletes, as parameter rows, in log order."""
+    for is_put, run in groupby(changes, key=lambda pc: isinstance(pc[1], Put)):
+        if is_put:
+            yield (
+                True,
+                [
+                    (c.view, c.key, c.item_id, p, _dumps(c.data))
+                    for p, c in run
+                    if isinstance(c, Put)
+                ],
+            )
+        else:
+            yield (
+                False,
+                [(c.view, c.key, c.item_id) for _, c in run if isinstance(c, Delete)],
+            )
+
+
+class SQLiteViewStore:
+    """Views in their own SQLite file (WAL), one connection per thread."""
+
+    PUT = (
+        "INSERT INTO view_items (view, key, item_id, position, data) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (view, key, item_id) "
+        "DO UPDATE SET position = excluded.position, data = excluded.data"
+    )
+    DELETE = "DELETE FROM view_items WHERE view = ? AND key = ? AND item_id = ?"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._closed = False
+        connection = self._connection()
+        connection.execute("PRAGMA journal_mode=WAL")
+        with self._immediate() as c:
+            for statement in SQLITE_SCHEMA:
+                c.execute(statement)
+
+    def create_tables(self) -> None:
+        """Nothing to do: the file's tables are created when it is opened."""
+
+    def position(self, projection: str) -> int:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT position FROM view_tracking WHERE projection = ?",
+                (projection,),
+            )
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    def apply(
+        self,
+        projection: str,
+        from_position: int,
+        to_position: int,
+        changes: Sequence[tuple[int, Change]],
+    ) -> bool:
+        with self._immediate() as c:
+            c.execute(
+                "INSERT OR IGNORE INTO view_tracking (projection, position) "
+                "VALUES (?, 0)",
+                (projection,),
+            )
+            moved = c.execute(
+                "UPDATE view_tracking SET position = ? "
+                "WHERE projection = ? AND position = ?",
+                (to_position, projection, from_position),
+            )
+            if moved.rowcount != 1:
+                c.execute("ROLLBACK")
+                return False
+            for is_put, rows in _rows(changes):
+                c.executemany(self.PUT if is_put else self.DELETE, rows)
+        return True
+
+    def items(
+        self, view: str, key: str, *, limit: int, before: int | None = None
+    ) -> list[Item]:
+        upper = (1 << 63) - 1 if before is None else before
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT item_id, position, data FROM view_items "
+                "WHERE view = ? AND key = ? AND position < ? "
+                "ORDER BY position DESC, item_id DESC LIMIT ?",
+                (view, key, upper, limit),
+            )
+            .fetchall()
+        )
+        return [Item(row[0], row[1], json.loads(row[2])) for row in rows]
+
+    def get(self, view: str, key: str, item_id: str) -> Item | None:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT item_id, position, data FROM view_items "
+                "WHERE view = ? AND key = ? AND item_id = ?",
+                (view, key, item_id),
+            )
+            .fetchone()
+        )
+        return Item(row[0], row[1], json.loads(row[2])) if row else None
+
+    def find(self, view: str, item_id: str) -> list[tuple[str, Item]]:
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT key, item_id, position, data FROM view_items "
+                "WHERE view = ? AND item_id = ? ORDER BY position DESC, key",
+                (view, item_id),
+            )
+            .fetchall()
+        )
+        return [(row[0], Item(row[1], row[2], json.loads(row[3]))) for row in rows]
+
+    def reset(self, projection: str, views: Sequence[str]) -> None:
+        with self._immediate() as c:
+            c.execute("DELETE FROM view_tracking WHERE projection = ?", (projection,))
+            c.executemany(
+                "DELETE FROM view_items WHERE view = ?", [(v,) for v in views]
+            )
+
+    def close(self) -> None:
+        """Close every thread's connection; the store cannot be used afterwards."""
+        with self._guard:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is not None:
+            return connection
+        with self._guard:
+            if self._closed:
+                msg = f"view store {self.path} is closed"
+                raise sqlite3.ProgrammingError(msg)
+            # Autocommit mode: transactions are the explicit BEGIN IMMEDIATE
+            # below; check_same_thread is off only so close() can close them.
+            connection = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            # Views can be rebuilt from the log, so losing the last commits to
+            # a power cut is acceptable; a crashed process loses nothing.
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._connections.append(connection)
+        self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction holding the write lock from its start (no upgrade)."""
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        if connection.in_transaction:
+            connection.execute("COMMIT")
+
+
+class PostgresViewStore:
+    """Views in PostgreSQL tables (JSONB items) in the event store's schema."""
+
+    def __init__(self, conninfo: str, schema: str, *, timeout: float = 5.0) -> None:
+        self.schema = schema
+        names = {
+            "items": sql.Identifier(schema, "sellerguard_view_items"),
+            "tracking": sql.Identifier(schema, "sellerguard_view_tracking"),
+            "schema": sql.Identifier(schema),
+            "by_position": sql.Identifier("sellerguard_view_items_by_position"),
+            "by_item_id": sql.Identifier("sellerguard_view_items_by_item_id"),
+        }
+        self._sql = {name: sql.SQL(text).format(**names) for name, text in _PG.items()}
+        self.pool: ConnectionPool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=5,
+            open=True,
+            timeout=timeout,
+            name="sellerguard-views",
+        )
+        try:
+            self.pool.wait(timeout)
+        except BaseException:
+            self.pool.close()
+            raise
+
+    def create_tables(self) -> None:
+        """Create the tables and indexes when missing (run by ``sellerguard init``)."""
+        with self.pool.connection() as conn:
+            for name in ("create_items", "create_tracking", "index_1", "index_2"):
+                conn.execute(self._sql[name])
+
+    def position(self, projection: str) -> int:
+        with self.pool.connection() as conn:
+            row = conn.execute(self._sql["position"], (projection,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def apply(
+        self,
+        projection: str,
+        from_position: int,
+        to_position: int,
+        changes: Sequence[tuple[int, Change]],
+    ) -> bool:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            # The row lock taken by the UPDATE serialises competing runners;
+            # a loser's WHERE is re-checked against the winner's position.
+            cur.execute(self._sql["ensure_tracking"], (projection,))
+            cur.execute(self._sql["move"], (to_position, projection, from_position))
+            if cur.rowcount != 1:
+                conn.rollback()
+                return False
+            for is_put, rows in _rows(changes):
+                cur.executemany(self._sql["put" if is_put else "delete"], rows)
+        return True
+
+    def items(
+        self, view: str, key: str, *, limit: int, before: int | None = None
+    ) -> list[Item]:
+        upper = (1 << 63) - 1 if before is None else before
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                self._sql["items"], (view, key, upper, limit)
+            ).fetchall()
+        return [Item(row[0], row[1], row[2]) for row in rows]
+
+    def get(self, view: str, key: str, item_id: str) -> Item | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(self._sql["get"], (view, key, item_id)).fetchone()
+        return Item(row[0], row[1], row[2]) if row else None
+
+    def find(self, view: str, item_id: str) -> list[tuple[str, Item]]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(self._sql["find"], (view, item_id)).fetchall()
+        return [(row[0], Item(row[1], row[2], row[3])) for row in rows]
+
+    def reset(self, projection: str, views: Sequence[str]) -> None:
+        with self.pool.connection() as conn:
+            # Tracking first: its row lock waits for a runner mid-apply, so no
+            # page of theirs lands after the items are gone.
+            conn.execute(self._sql["reset_tracking"], (projection,))
+            conn.execute(self._sql["reset_items"], (list(views),))
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.pool.close()
+
+
+_PG = {
+    "create_items": """CREATE TABLE IF NOT EXISTS {items} (
+        view TEXT NOT NULL,
+        key TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        data JSONB NOT NULL,
+        PRIMARY KEY (view, key, item_id))""",
+    "create_tracking": """CREATE TABLE IF NOT EXISTS {tracking} (
+        projection TEXT PRIMARY KEY,
+        position BIGINT NOT NULL)""",
+    "index_1": "CREATE INDEX IF NOT EXISTS {by_position} "
+    "ON {items} (view, key, position)",
+    "index_2": "CREATE INDEX IF NOT EXISTS {by_item_id} ON {items} (view, item_id)",
+    "position": "SELECT position FROM {tracking} WHERE projection = %s",
+    "ensure_tracking": "INSERT INTO {tracking} (projection, position) "
+    "VALUES (%s, 0) ON CONFLICT (projection) DO NOTHING",
+    "move": "UPDATE {tracking} SET position = %s "
+    "WHERE projection = %s AND position = %s",
+    "put": "INSERT INTO {items} (view, key, item_id, position, data) "
+    "VALUES (%s, %s, %s, %s, %s::jsonb) ON CONFLICT (view, key, item_id) "
+    "DO UPDATE SET position = excluded.position, data = excluded.data",
+    "delete": "DELETE FROM {items} WHERE view = %s AND key = %s AND item_id = %s",
+    "items": "SELECT item_id, position, data FROM {items} "
+    "WHERE view = %s AND key = %s AND position < %s "
+    "ORDER BY position DESC, item_id DESC LIMIT %s",
+    "get": "SELECT item_id, position, data FROM {items} "
+    "WHERE view = %s AND key = %s AND item_id = %s",
+    "find": "SELECT key, item_id, position, data FROM {items} "
+    "WHERE view = %s AND item_id = %s ORDER BY position DESC, key",
+    "reset_tracking": "DELETE FROM {tracking} WHERE projection = %s",
+    "reset_items": "DELETE FROM {items} WHERE view = ANY(%s)",
+}
+
+
+def open_view_store(settings: Settings) -> SQLiteViewStore | PostgresViewStore:
+    """The view store beside the configured event store."""
+    if settings.database_url is None:
+        return SQLiteViewStore(settings.data_dir / "views.sqlite")
+    env = postgres_env(settings.database_url)
+    params = {
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "dbname": env["POSTGRES_DBNAME"],
+        "user": env["POSTGRES_USER"],
+        "connect_timeout": env["POSTGRES_CONNECT_TIMEOUT"],
+    }
+    if env["POSTGRES_PASSWORD"]:
+        params["password"] = env["POSTGRES_PASSWORD"]
+    return PostgresViewStore(
+        make_conninfo(**params), env["POSTGRES_SCHEMA"] or "public"
+    )

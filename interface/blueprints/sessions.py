@@ -1,0 +1,80 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Response, current_app, json, request
+from flask_smorest import Blueprint
+
+from application.sign_in import ChallengeView, SessionGrant
+from domain.sign_in import Attempt
+from interface.auth import acting, current_principal
+from interface.blueprints.documenting import BEARER, problems
+from interface.request_context import anonymous, client_ip
+from interface.schemas.sessions import (
+    ChallengeAnswerSchema,
+    ChallengeSchema,
+    LoginSchema,
+    SessionGrantSchema,
+)
+
+blp = Blueprint(
+    "sessions", __name__, url_prefix="/api/v1", description="Signing in and out"
+)
+
+
+def attempt_from_request(device_id: str | None) -> Attempt:
+    """Where this attempt comes from; without a device id, the browser stands in."""
+    user_agent = request.headers.get("User-Agent", "")[:256]
+    if not device_id:
+        device_id = "ua-" + hashlib.sha256(user_agent.encode()).hexdigest()[:16]
+    return Attempt(client_ip() or "unknown", user_agent, device_id)
+
+
+@blp.post("/sessions")
+@blp.arguments(LoginSchema)
+@blp.response(201, SessionGrantSchema, description="Signed in")
+@blp.alt_response(
+    202,
+    schema=ChallengeSchema,
+    description="Password right; a second-step code is needed",
+)
+@problems(blp, 400, 401, 403, 422, 429)
+def create_session(body: dict[str, Any]) -> SessionGrant | Response:
+    """Sign in with username and password."""
+    outcome = current_app.extensions["sellerguard"].sign_in.login(
+        body["username"],
+        body["password"],
+        attempt_from_request(body["device_id"]),
+        anonymous(),
+    )
+    if isinstance(outcome, ChallengeView):
+        return Response(
+            json.dumps(ChallengeSchema().dump(outcome)),
+            status=202,
+            mimetype="application/json",
+        )
+    return outcome
+
+
+@blp.post("/sessions/challenge")
+@blp.arguments(ChallengeAnswerSchema)
+@blp.response(201, SessionGrantSchema, description="Signed in")
+@problems(blp, 400, 401, 403, 422)
+def answer_challenge(body: dict[str, Any]) -> SessionGrant:
+    """Finish signing in with a code from the authenticator app or a recovery code."""
+    return current_app.extensions["sellerguard"].sign_in.complete_challenge(
+        body["challenge_id"], body["code"], anonymous()
+    )
+
+
+@blp.delete("/sessions/current")
+@blp.response(204)
+@blp.doc(security=BEARER)
+@problems(blp, 401)
+def delete_current_session() -> None:
+    """Sign out: the session of this request ends."""
+    principal = current_principal()
+    current_app.extensions["sellerguard"].sign_in.logout(principal, acting(principal))

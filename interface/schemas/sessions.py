@@ -1,0 +1,120 @@
+"""Schemas of signing in, sessions and the second step."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from interface.schemas.fields import Timestamp
+
+SECRET_FIELD = ma.validate.Length(min=1, max=4096)
+
+
+class LoginSchema(ma.Schema):
+    """A sign-in attempt."""
+
+    username = ma.fields.String(required=True, validate=ma.validate.Length(1, 256))
+    password = ma.fields.String(required=True, load_only=True, validate=SECRET_FIELD)
+    device_id = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(1, 128),
+        metadata={"description": "A stable id of the device, for new-device alerts"},
+    )
+
+
+class PrincipalSchema(ma.Schema):
+    """Who a session signs in."""
+
+    id = ma.fields.UUID(required=True)
+    kind = ma.fields.String(required=True)
+    role = ma.fields.String(required=True, allow_none=True)
+
+
+class SessionGrantSchema(ma.Schema):
+    """A new session; the token is shown this once."""
+
+    token = ma.fields.String(required=True)
+    expires_at = Timestamp(required=True)
+    principal = ma.fields.Nested(PrincipalSchema, required=True)
+
+
+class ChallengeSchema(ma.Schema):
+    """The password was right; answer with a second-step code."""
+
+    challenge_id = ma.fields.String(required=True)
+    methods = ma.fields.List(ma.fields.String(), required=True)
+    expires_at = Timestamp(required=True)
+
+
+class ChallengeAnswerSchema(ma.Schema):
+    """A code for a challenge: from the authenticator app, or a recovery code."""
+
+    challenge_id = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
+    code = ma.fields.String(
+        required=True, load_only=True, validate=ma.validate.Length(1, 64)
+    )
+
+
+class PasswordChangeSchema(ma.Schema):
+    """The current password and the new one."""
+
+    current_password = ma.fields.String(
+        required=True, load_only=True, validate=SECRET_FIELD
+    )
+    new_password = ma.fields.String(
+        required=True, load_only=True, validate=SECRET_FIELD
+    )
+
+
+class EnrolmentSchema(ma.Schema):
+    """What an authenticator app needs; two-step is on once a code confirms it."""
+
+    secret = ma.fields.String(required=True)
+    provisioning_uri = ma.fields.String(required=True)
+    qr_svg = ma.fields.String(required=True)
+
+
+class CodeSchema(ma.Schema):
+    """A code from the authenticator app."""
+
+    code = ma.fields.String(
+        required=True, load_only=True, validate=ma.validate.Length(1, 64)
+    )
+
+
+class RecoveryCodesSchema(ma.Schema):
+    """Single-use recovery codes, shown this once."""
+
+    recovery_codes = ma.fields.List(ma.fields.String(), required=True)
+
+
+class DisableTwoStepSchema(ma.Schema):
+    """The password and a current code, to turn two-step off."""
+
+    password = ma.fields.String(required=True, load_only=True, validate=SECRET_FIELD)
+    code = ma.fields.String(
+        required=True, load_only=True, validate=ma.validate.Length(1, 64)
+    )
+
+
+class SessionSchema(ma.Schema):
+    """One live session."""
+
+    id = ma.fields.String(required=True)
+    started_at = Timestamp(required=True)
+    last_seen = Timestamp(required=True)
+    ip = ma.fields.String(required=True)
+    device_id = ma.fields.String(required=True)
+    current = ma.fields.Boolean(required=True)
+
+
+class FreezeSchema(ma.Schema):
+    """Why the owner freezes the shop."""
+
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 500))
+
+
+class FreezeResultSchema(ma.Schema):
+    """The account that is now frozen."""
+
+    id = ma.fields.UUID(required=True)
+    status = ma.fields.String(required=True)
