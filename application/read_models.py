@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 MAX_RETRY_DELAY = 30.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Put:
     """Insert or replace one item of a keyed list."""
 
@@ -36,7 +36,7 @@ class Put:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Delete:
     """Remove one item of a keyed list; nothing happens when it is absent."""
 
@@ -48,7 +48,7 @@ class Delete:
 Change = Put | Delete
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One item of a view, with the log position of the event that last put it."""
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
 
+from application.read_models import UnknownProjectionError
 from infrastructure.keys import KeyFileError
 from infrastructure.settings import Settings, SettingsError
 from interface import logs
-from interface.composition import initialise
+from interface.composition import Services, build_services, initialise
 
 
 @click.group()
@@ -62,6 +65,43 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     ).run()
 
 
+@cli.group()
+def projections() -> None:
+    """Read models: rebuild them, or follow the log in a process of their own."""
+
+
+@projections.command("rebuild")
+@click.argument("names", nargs=-1)
+def rebuild(names: tuple[str, ...]) -> None:
+    """Rebuild read models (default: all) from position zero."""
+    services = _services()
+    try:
+        applied = services.read_models.rebuild(list(names) or None)
+    except UnknownProjectionError as error:
+        known = ", ".join(p.name for p in services.read_models.projections)
+        msg = f"unknown read model {error}; known: {known}"
+        raise click.ClickException(msg) from None
+    finally:
+        services.close()
+    click.echo(f"rebuilt: {applied} events applied")
+
+
+@projections.command("run")
+@click.option("--poll", default=0.2, show_default=True, type=click.FloatRange(0.01))
+def run_projections(poll: float) -> None:
+    """Follow the log and keep every read model current, until interrupted."""
+    services = _services()
+    logs.configure(services.settings.log_level)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        services.read_models.run_forever(stop, poll)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+
+
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
     """gunicorn embedded, so that `serve` needs no separate configuration."""
 
@@ -78,6 +118,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         from interface.app import create_app  # each worker builds its own app
 
         return create_app(self.settings)
+
+
+def _services() -> Services:
+    return build_services(_settings())
 
 
 def _settings() -> Settings:
