@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from application.accounts import AccountView, account_view
 from application.credentials import Credentials
 from application.ledger import Ledger
 from application.ports import Authenticator, Clock
 from application.principals import Principal
-from application.sellers import AccountView, account_view
 from application.sign_in import recovery_code_hash
 from domain.actor import Actor
 from domain.password_policy import PasswordContext
@@ -71,13 +71,13 @@ class AccountSecurity:
 
     def view(self, principal: Principal) -> AccountView:
         """The caller's account."""
-        return account_view(self.ledger.repository.get(principal.id))
+        return account_view(self.ledger.load(principal.id))
 
     def change_password(
         self, principal: Principal, current: str, new: str, actor: Actor
     ) -> int:
         """Set a new password; every other session of the caller ends."""
-        account: Any = self.ledger.repository.get(principal.id)
+        account = self.ledger.load(principal.id)
         hasher = self.credentials.hasher
         if not hasher.verify(account.password_hash, current):
             raise InvalidCredentialsError(str(principal.id))
@@ -116,7 +116,7 @@ class AccountSecurity:
         self, principal: Principal, code: str, actor: Actor
     ) -> list[str]:
         """Turn two-step on with a first code; returns the recovery codes, once."""
-        account: Any = self.ledger.repository.get(principal.id)
+        account = self.ledger.load(principal.id)
         if account.pending_two_step_secret is None:
             raise TwoStepNotStartedError(str(principal.id))
         now = self.clock.now()
@@ -136,7 +136,7 @@ class AccountSecurity:
         self, principal: Principal, password: str, code: str, actor: Actor
     ) -> None:
         """Turn two-step off; needs the password and a current code."""
-        account: Any = self.ledger.repository.get(principal.id)
+        account = self.ledger.load(principal.id)
         if not account.two_step_enabled:
             raise TwoStepNotEnabledError(str(principal.id))
         if not self.credentials.hasher.verify(account.password_hash, password):
@@ -154,7 +154,7 @@ class AccountSecurity:
 
     def sessions(self, principal: Principal) -> list[SessionView]:
         """The caller's live sessions, newest first."""
-        account: Any = self.ledger.repository.get(principal.id)
+        account = self.ledger.load(principal.id)
         live = account.live_sessions(self.clock.now())
         views = [
             SessionView(
@@ -183,5 +183,14 @@ class AccountSecurity:
     def freeze(self, principal: Principal, reason: str, actor: Actor) -> UUID:
         """Freeze the caller's own shop: every session of it ends at once."""
         now = self.clock.now()
-        self.ledger.update(principal.id, lambda a: a.freeze(reason, actor, now))
+
+        def freeze_shop() -> list[Any]:
+            shop = self.ledger.load(principal.id)
+            shop.freeze(reason, actor, now)
+            staff = [self.ledger.load(i) for i in shop.sub_account_ids]
+            for sub_account in staff:
+                sub_account.revoke_all_sessions("account_frozen", actor, now)
+            return [shop, *staff]
+
+        self.ledger.commit(freeze_shop)
         return principal.id

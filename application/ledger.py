@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -11,6 +11,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import Environment
 
 from application.transcodings import ActorAsDict, DateAsISO
+from domain.errors import SellerGuardError
 from domain.seller_account import SellerAccount
 
 SNAPSHOT_INTERVAL = 100
@@ -21,6 +22,12 @@ T = TypeVar("T")
 
 class ConcurrentUpdateError(RuntimeError):
     """Others kept changing the aggregate; the update was given up."""
+
+
+class PreconditionFailedError(SellerGuardError):
+    """The resource changed since the version the request names (If-Match)."""
+
+    code = "precondition_failed"
 
 
 class Ledger(Application[UUID]):
@@ -56,6 +63,10 @@ class Ledger(Application[UUID]):
         """Whether any event of that aggregate is stored."""
         return aggregate_id in self.repository
 
+    def load(self, aggregate_id: UUID) -> Any:
+        """The aggregate at its latest version; AggregateNotFoundError if none."""
+        return self.repository.get(aggregate_id)
+
     def find(self, aggregate_id: UUID) -> Any | None:
         """The aggregate at its latest version, or None if there is none."""
         try:
@@ -63,16 +74,25 @@ class Ledger(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
-    def update(self, aggregate_id: UUID, command: Callable[[Any], T]) -> tuple[T, int]:
+    def update(
+        self,
+        aggregate_id: UUID,
+        command: Callable[[Any], T],
+        expected_version: int | None = None,
+    ) -> tuple[T, int]:
         """Run a command on fresh state and save it, retrying on conflicts.
 
         A conflicting save spoils the aggregate object, so each attempt
         reloads it. The command must decide from the aggregate alone (slow
-        work such as hashing happens before). Returns the command's result
-        and the log position of the save (0 when nothing was recorded).
+        work such as hashing happens before). With ``expected_version`` (a
+        request's If-Match), a newer aggregate refuses the command. Returns
+        the command's result and the log position of the save (0 when
+        nothing was recorded).
         """
         for _ in range(SAVE_ATTEMPTS):
             aggregate: Any = self.repository.get(aggregate_id)
+            if expected_version is not None and aggregate.version != expected_version:
+                raise PreconditionFailedError(str(aggregate_id))
             result = command(aggregate)
             try:
                 recordings = self.save(aggregate)
@@ -80,3 +100,18 @@ class Ledger(Application[UUID]):
                 continue
             return result, max((r.notification.id for r in recordings), default=0)
         raise ConcurrentUpdateError(str(aggregate_id))
+
+    def commit(self, build: Callable[[], Sequence[Any]]) -> int:
+        """Save what ``build`` changed, all in one commit, retrying on conflicts.
+
+        ``build`` loads fresh aggregates, commands them and returns them; it
+        runs again after a conflicting save. Returns the commit's position.
+        """
+        for _ in range(SAVE_ATTEMPTS):
+            changed = build()
+            try:
+                recordings = self.save(*changed)
+            except IntegrityError:
+                continue
+            return max((r.notification.id for r in recordings), default=0)
+        raise ConcurrentUpdateError("commit")

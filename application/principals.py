@@ -1,16 +1,25 @@
-"""Who is calling: the principal behind a bearer token."""
+"""Who is calling: the principal behind a bearer token, and what it may do."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from domain.actor import Actor, ActorKind
 from domain.errors import SellerGuardError
+from domain.roles import (
+    SELLER_PERMISSIONS,
+    Role,
+    StaffRole,
+    role_permissions,
+    staff_permissions,
+)
 
-TOKEN_PREFIX = "sg1"  # noqa: S105 - a version tag, not a secret
+SESSION_TOKEN = "sg1"  # noqa: S105 - version tags, not secrets
+SERVICE_KEY = "sgk1"
 
 
 class UnauthorizedError(SellerGuardError):
@@ -21,51 +30,98 @@ class UnauthorizedError(SellerGuardError):
 
 @dataclass(frozen=True)
 class Principal:
-    """A signed-in person (or, later, a service) and the session in use."""
+    """A signed-in person or a calling service, and what it may do."""
 
     kind: ActorKind
     id: UUID
     role: str | None
     seller_id: UUID | None
-    session_id: str
+    session_id: str | None
+    permissions: frozenset[str]
+    two_step_enabled: bool = False
 
     def actor(self, request_id: str | None, ip: str | None) -> Actor:
         """This principal as the actor of events caused by one request."""
         return Actor(self.kind, str(self.id), request_id, ip)
 
+    def may(self, permission: str) -> bool:
+        """Whether the permission matrix grants this principal the permission."""
+        return permission in self.permissions
+
+
+def permissions_of(account: Any) -> frozenset[str]:
+    """What an account may do, read from the one permission matrix."""
+    kind = account.principal_kind
+    if kind == ActorKind.SELLER:
+        return SELLER_PERMISSIONS
+    if kind == ActorKind.SUB_ACCOUNT:
+        return role_permissions(Role(account.role))
+    if kind == ActorKind.STAFF:
+        return staff_permissions(StaffRole(account.role))
+    return frozenset(account.scopes)
+
+
+def principal_of(account: Any, session_id: str | None) -> Principal:
+    """The principal an account signs in as."""
+    role = getattr(account, "role", None)
+    return Principal(
+        kind=ActorKind(account.principal_kind),
+        id=account.id,
+        role=None if role is None else str(role),
+        seller_id=getattr(account, "seller_id", account.id),
+        session_id=session_id,
+        permissions=permissions_of(account),
+        two_step_enabled=bool(getattr(account, "two_step_enabled", False)),
+    )
+
 
 @dataclass(frozen=True)
-class SessionToken:
-    """An opaque bearer token; the server keeps only its hash."""
+class BearerToken:
+    """An opaque bearer token (session or service key); only its hash is kept."""
 
-    account_id: UUID
+    prefix: str
+    owner_id: UUID
     session_id: str
     value: str
 
     @classmethod
-    def mint(cls, account_id: UUID) -> SessionToken:
+    def mint_session(cls, account_id: UUID) -> BearerToken:
         """A new random token for a new session of the account."""
         session_id = secrets.token_urlsafe(12)
-        secret = secrets.token_urlsafe(32)
-        value = f"{TOKEN_PREFIX}.{account_id.hex}.{session_id}.{secret}"
-        return cls(account_id, session_id, value)
+        return cls._minted(SESSION_TOKEN, account_id, session_id)
 
     @classmethod
-    def parse(cls, value: str) -> SessionToken:
+    def mint_service_key(cls, key_id: UUID) -> BearerToken:
+        """A new random service key."""
+        return cls._minted(SERVICE_KEY, key_id, "key")
+
+    @classmethod
+    def parse(cls, value: str) -> BearerToken:
         """The token's parts; UnauthorizedError if it is not one of ours."""
         parts = value.split(".")
-        if len(parts) != 4 or parts[0] != TOKEN_PREFIX:
+        if len(parts) != 4 or parts[0] not in (SESSION_TOKEN, SERVICE_KEY):
             raise UnauthorizedError("malformed")
         try:
-            account_id = UUID(hex=parts[1])
+            owner_id = UUID(hex=parts[1])
         except ValueError:
             raise UnauthorizedError("malformed") from None
-        return cls(account_id, parts[2], value)
+        return cls(parts[0], owner_id, parts[2], value)
+
+    @property
+    def is_service_key(self) -> bool:
+        """Whether this is a service's key rather than a person's session."""
+        return self.prefix == SERVICE_KEY
 
     @property
     def hash(self) -> str:
         """What the store keeps: SHA-256 of a 256-bit random token."""
         return digest(self.value)
+
+    @classmethod
+    def _minted(cls, prefix: str, owner_id: UUID, session_id: str) -> BearerToken:
+        secret = secrets.token_urlsafe(32)
+        value = f"{prefix}.{owner_id.hex}.{session_id}.{secret}"
+        return cls(prefix, owner_id, session_id, value)
 
 
 def digest(secret: str) -> str:

@@ -271,46 +271,55 @@ class ProjectionRunner:
         page: Sequence[Notification],
         end: int,
     ) -> int:
-        decoded: dict[int, Any] = {}
+        batches = [
+            _Batch(p, positions[p.name]) for p in behind if positions[p.name] < end
+        ]
+        to_domain_event = self.ledger.mapper.to_domain_event
+        for notification in page:
+            # Decoded once for every projection, then let go: holding a page
+            # of events alive would cost more in garbage collection than the
+            # view writes cost.
+            event = None
+            for batch in batches:
+                if batch.wants(notification):
+                    if event is None:
+                        event = to_domain_event(notification)
+                    batch.add(event, notification.id)
         applied = 0
-        for projection in behind:
-            start = positions[projection.name]
-            if start >= end:
-                continue
-            changes, count = self._changes(projection, page, start, decoded)
-            if self.store.apply(projection.name, start, end, changes):
-                positions[projection.name] = end
-                applied += count
+        for batch in batches:
+            name = batch.projection.name
+            if self.store.apply(name, batch.start, end, batch.changes):
+                positions[name] = end
+                applied += batch.count
             else:
                 # Another runner moved it; carry on from wherever it is now.
-                positions[projection.name] = self.store.position(projection.name)
+                positions[name] = self.store.position(name)
         return applied
 
-    def _changes(
-        self,
-        projection: Projection,
-        page: Sequence[Notification],
-        start: int,
-        decoded: dict[int, Any],
-    ) -> tuple[list[tuple[int, Change]], int]:
-        topics = frozenset(projection.topics)
-        views = frozenset(projection.views)
-        to_domain_event = self.ledger.mapper.to_domain_event
-        changes: list[tuple[int, Change]] = []
-        count = 0
-        for notification in page:
-            position = notification.id
-            if position <= start or (topics and notification.topic not in topics):
-                continue
-            event = decoded.get(position)
-            if event is None:
-                event = decoded[position] = to_domain_event(notification)
-            for change in projection.changes(event, position):
-                if change.view not in views:
-                    raise ForeignViewError(f"{projection.name}: {change.view}")
-                changes.append((position, change))
-            count += 1
-        return changes, count
+
+class _Batch:
+    """One projection's changes from one page of the log."""
+
+    def __init__(self, projection: Projection, start: int) -> None:
+        self.projection = projection
+        self.start = start
+        self.topics = frozenset(projection.topics)
+        self.views = frozenset(projection.views)
+        self.changes: list[tuple[int, Change]] = []
+        self.count = 0
+
+    def wants(self, notification: Notification) -> bool:
+        return notification.id > self.start and (
+            not self.topics or notification.topic in self.topics
+        )
+
+    def add(self, event: Any, position: int) -> None:
+        for change in self.projection.changes(event, position):
+            if change.view not in self.views:
+                name = self.projection.name
+                raise ForeignViewError(f"{name}: {change.view}")
+            self.changes.append((position, change))
+        self.count += 1
 
 
 def _union_of_topics(projections: Sequence[Projection]) -> tuple[str, ...]:

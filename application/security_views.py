@@ -8,6 +8,7 @@ from typing import Any
 from application.read_models import Change, Put
 from domain import sign_in_events as events
 from domain.seller_account import SellerAccount
+from domain.sub_account import SubAccount
 
 LOGINS = "logins"
 ALERTS = "alerts"
@@ -69,6 +70,10 @@ class Alerts:
         events.TwoStepDisabled.TOPIC,
         SellerAccount.Frozen.TOPIC,
         SellerAccount.Unfrozen.TOPIC,
+        SubAccount.Created.TOPIC,
+        SubAccount.RoleChanged.TOPIC,
+        SubAccount.Deactivated.TOPIC,
+        SubAccount.DormancyFlagged.TOPIC,
     )
 
     def changes(self, event: Any, position: int) -> list[Change]:
@@ -76,10 +81,12 @@ class Alerts:
         if alert is None:
             return []
         kind, severity, detail = alert
+        # A sub-account's events are its seller's to know about.
+        shop = getattr(event, "seller_id", None) or event.originator_id
         return [
             Put(
                 ALERTS,
-                str(event.originator_id),
+                str(shop),
                 str(position),
                 {
                     "at": _stamp(event),
@@ -109,31 +116,52 @@ def _alert_for(event: Any) -> tuple[str, str, str] | None:
             f"Repeated wrong passwords from {event.ip}: that address is locked "
             f"out until {rfc3339(event.locked_until)}.",
         )
-    fixed = {
-        events.PasswordChanged: (
-            "password_changed",
+    if isinstance(event, SubAccount.Event):
+        return _sub_account_alert(event)
+    return FIXED_ALERTS.get(type(event))
+
+
+def _sub_account_alert(event: Any) -> tuple[str, str, str] | None:
+    who = f"Sub-account {event.originator_id}"
+    if isinstance(event, SubAccount.Created):
+        return (
+            "sub_account_created",
             "info",
-            "The password was changed.",
-        ),
-        events.TwoStepEnabled: (
-            "two_step_enabled",
+            f"Sub-account {event.username} was created as {event.role}.",
+        )
+    if isinstance(event, SubAccount.RoleChanged):
+        return (
+            "sub_account_role_changed",
             "info",
-            "Two-step verification was turned on.",
-        ),
-        events.TwoStepDisabled: (
-            "two_step_disabled",
+            f"{who} changed role from {event.previous_role} to {event.role}.",
+        )
+    if isinstance(event, SubAccount.Deactivated):
+        return ("sub_account_deactivated", "info", f"{who} was deactivated.")
+    if isinstance(event, SubAccount.DormancyFlagged):
+        return (
+            "sub_account_dormant",
             "warning",
-            "Two-step verification was turned off.",
-        ),
-        SellerAccount.Frozen: (
-            "account_frozen",
-            "critical",
-            "The account was frozen; every session ended.",
-        ),
-        SellerAccount.Unfrozen: (
-            "account_restored",
-            "info",
-            "The account was restored.",
-        ),
-    }
-    return fixed.get(type(event))
+            f"{who} has not signed in for 30 days: review whether it is still needed.",
+        )
+    return None
+
+
+FIXED_ALERTS: dict[type, tuple[str, str, str]] = {
+    events.PasswordChanged: ("password_changed", "info", "The password was changed."),
+    events.TwoStepEnabled: (
+        "two_step_enabled",
+        "info",
+        "Two-step verification was turned on.",
+    ),
+    events.TwoStepDisabled: (
+        "two_step_disabled",
+        "warning",
+        "Two-step verification was turned off.",
+    ),
+    SellerAccount.Frozen: (
+        "account_frozen",
+        "critical",
+        "The account was frozen; every session ended.",
+    ),
+    SellerAccount.Unfrozen: ("account_restored", "info", "The account was restored."),
+}

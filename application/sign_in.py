@@ -9,15 +9,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.ledger import Ledger
+from application.accounts import LoginNames
 from application.ports import Authenticator, Clock, PasswordHasher
 from application.principals import (
+    BearerToken,
     Principal,
-    SessionToken,
     UnauthorizedError,
     digest,
+    principal_of,
 )
-from domain.actor import Actor, ActorKind
+from domain.actor import Actor
+from domain.service_key import ServiceKey
 from domain.sign_in import (
     AccountFrozenError,
     AccountStatus,
@@ -27,8 +29,6 @@ from domain.sign_in import (
     NewSession,
     SignInAccount,
 )
-from domain.username import Username, UsernameError
-from domain.username_index import UsernameIndex
 
 SECOND_STEP_METHODS = ("totp", "recovery_code")
 
@@ -62,17 +62,16 @@ class SignIn:
 
     def __init__(
         self,
-        ledger: Ledger,
+        names: LoginNames,
         hasher: PasswordHasher,
         authenticator: Authenticator,
         clock: Clock,
-        index_namespace: UUID,
     ) -> None:
-        self.ledger = ledger
+        self.names = names
+        self.ledger = names.ledger
         self.hasher = hasher
         self.authenticator = authenticator
         self.clock = clock
-        self.index_namespace = index_namespace
         # Unknown usernames pay one verification too, so time reveals nothing.
         self._decoy_hash = hasher.hash(secrets.token_urlsafe(16))
 
@@ -80,7 +79,7 @@ class SignIn:
         self, username: str, password: str, attempt: Attempt, actor: Actor
     ) -> SessionGrant | ChallengeView:
         """Check the password; start a session or ask for the second step."""
-        account = self._account_named(username)
+        account = self.names.account_named(username)
         if account is None:
             self.hasher.verify(self._decoy_hash, password)
             raise InvalidCredentialsError(username)
@@ -94,7 +93,7 @@ class SignIn:
             raise InvalidCredentialsError(username)
         if account.status in (AccountStatus.DEACTIVATED, AccountStatus.CLOSED):
             raise InvalidCredentialsError(username)
-        if account.status is AccountStatus.FROZEN:
+        if self._frozen(account):
             raise AccountFrozenError(str(account.id))
         rehash = (
             self.hasher.hash(password)
@@ -115,7 +114,7 @@ class SignIn:
             raise InvalidCodeError(challenge_id)
         now = self.clock.now()
         attempt = account.live_challenge(challenge_id, now)
-        if account.status is AccountStatus.FROZEN:
+        if self._frozen(account):
             raise AccountFrozenError(str(account.id))
         secret = account.two_step_secret or ""
         step = self.authenticator.matching_step(secret, code, now)
@@ -146,8 +145,10 @@ class SignIn:
         self, token: str, request_id: str | None, ip: str | None
     ) -> Principal:
         """The principal behind a bearer token; UnauthorizedError otherwise."""
-        parsed = SessionToken.parse(token)
-        account = self.ledger.find(parsed.account_id)
+        parsed = BearerToken.parse(token)
+        if parsed.is_service_key:
+            return self._authenticate_service(parsed)
+        account = self.ledger.find(parsed.owner_id)
         if not isinstance(account, SignInAccount):
             raise UnauthorizedError("no such account")
         session = account.sessions.get(parsed.session_id)
@@ -158,7 +159,7 @@ class SignIn:
             or account.session_expiry(parsed.session_id, now) is None
         ):
             raise UnauthorizedError("no live session")
-        principal = _principal_of(account, parsed.session_id)
+        principal = principal_of(account, parsed.session_id)
         if account.session_needs_touch(parsed.session_id, now):
             actor = principal.actor(request_id, ip)
             self._record(
@@ -179,15 +180,25 @@ class SignIn:
             lambda a: a.revoke_session(principal.session_id, "logout", actor, now),
         )
 
-    def _account_named(self, username: str) -> Any | None:
-        try:
-            index_id = Username(username).index_id(self.index_namespace)
-        except UsernameError:
-            return None
-        index = self.ledger.find(index_id)
-        if not isinstance(index, UsernameIndex):
-            return None
-        return self.ledger.find(index.account_id)
+    def _frozen(self, account: Any) -> bool:
+        """Frozen itself, or a sub-account of a frozen shop."""
+        if account.status is AccountStatus.FROZEN:
+            return True
+        seller_id = getattr(account, "seller_id", None)
+        if seller_id is None:
+            return False
+        seller = self.ledger.find(seller_id)
+        return seller is not None and seller.status is AccountStatus.FROZEN
+
+    def _authenticate_service(self, parsed: BearerToken) -> Principal:
+        key = self.ledger.find(parsed.owner_id)
+        if (
+            not isinstance(key, ServiceKey)
+            or key.revoked
+            or not hmac.compare_digest(key.key_hash, parsed.hash)
+        ):
+            raise UnauthorizedError("no such service key")
+        return principal_of(key, None)
 
     def _challenge(
         self, account_id: UUID, attempt: Attempt, actor: Actor, rehash: str | None
@@ -217,7 +228,7 @@ class SignIn:
         code_step: int | None = None,
         recovery_code_hash: str | None = None,
     ) -> SessionGrant:
-        token = SessionToken.mint(account_id)
+        token = BearerToken.mint_session(account_id)
         now = self.clock.now()
 
         def start(account: Any) -> tuple[datetime, Principal]:
@@ -241,7 +252,7 @@ class SignIn:
                 code_step=code_step,
                 recovery_code_hash=recovery_code_hash,
             )
-            return expires, _principal_of(account, token.session_id)
+            return expires, principal_of(account, token.session_id)
 
         (expires_at, principal), position = self.ledger.update(account_id, start)
         return SessionGrant(token.value, expires_at, principal, position)
@@ -256,13 +267,3 @@ def _challenge_account(challenge_id: str) -> UUID:
         return UUID(hex=challenge_id.split(".", 1)[0])
     except ValueError:
         raise InvalidCodeError(challenge_id) from None
-
-
-def _principal_of(account: Any, session_id: str) -> Principal:
-    return Principal(
-        kind=ActorKind(account.principal_kind),
-        id=account.id,
-        role=getattr(account, "role", None),
-        seller_id=getattr(account, "seller_id", account.id),
-        session_id=session_id,
-    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from domain.actor import Actor
 from domain.errors import SellerGuardError
@@ -57,12 +57,22 @@ class SellerAccount(SignInAccount):
         def apply(self, account: SellerAccount) -> None:
             account._status = AccountStatus.ACTIVE.value
 
+    class SubAccountAdded(Event):
+        """A sub-account was created under this shop."""
+
+        TOPIC = "sellerguard:SellerAccount.SubAccountAdded"
+        sub_account_id: UUID
+
+        def apply(self, account: SellerAccount) -> None:
+            account.sub_account_ids.append(self.sub_account_id)
+
     def __init__(
         self, username: str, email: str, password_hash: str, birth_date: date | None
     ) -> None:
         self.username = username
         self.email = email
         self.birth_date = birth_date
+        self.sub_account_ids: list[UUID] = []
         self._init_sign_in(password_hash)
 
     @classmethod
@@ -86,6 +96,10 @@ class SellerAccount(SignInAccount):
             actor=actor,
             timestamp=at,
         )
+
+    def add_sub_account(self, sub_account_id: UUID, actor: Actor, at: datetime) -> None:
+        """Note a new sub-account of this shop (saved with the sub-account)."""
+        self._record(self.SubAccountAdded, actor, at, sub_account_id=sub_account_id)
 
     def freeze(self, reason: str, actor: Actor, at: datetime) -> None:
         """Freeze the account and end every session of it at once."""

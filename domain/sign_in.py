@@ -138,6 +138,7 @@ class SignInAccount(Recorded):
         self.pending_two_step_secret: str | None = None
         self.last_code_step = 0
         self.recovery_code_hashes: list[str] = []
+        self.last_login_at: datetime | None = None
 
     @property
     def status(self) -> AccountStatus:

@@ -121,6 +121,7 @@ class LoginSucceeded(Recorded.Event):
     recovery_code_hash: str | None
 
     def apply(self, account: Any) -> None:
+        account.last_login_at = self.timestamp
         account.ip_failures.pop(self.ip, None)
         account.ip_lock_levels.pop(self.ip, None)
         account.ip_locked_until.pop(self.ip, None)

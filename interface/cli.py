@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import signal
 import sys
 import threading
@@ -11,6 +13,9 @@ import click
 from gunicorn.app.base import BaseApplication
 
 from application.read_models import UnknownProjectionError
+from domain.actor import Actor, ActorKind
+from domain.errors import SellerGuardError
+from domain.roles import SERVICE_SCOPES, StaffRole
 from infrastructure.keys import KeyFileError
 from infrastructure.settings import Settings, SettingsError
 from interface import logs
@@ -66,6 +71,59 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
 
 @cli.group()
+def staff() -> None:
+    """The platform's own people."""
+
+
+@staff.command("create")
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in StaffRole]))
+def create_staff(username: str, email: str, role: str) -> None:
+    """Create a staff account; the password comes from SELLERGUARD_PASSWORD or a
+    prompt. Prints the new account's id."""
+    password = os.environ.get("SELLERGUARD_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    services = _services()
+    try:
+        account_id = services.platform_people.create_staff(
+            username, email, StaffRole(role), password, _operator()
+        )
+    except SellerGuardError as error:
+        raise click.ClickException(_explain(error)) from None
+    finally:
+        services.close()
+    click.echo(str(account_id))
+
+
+@cli.group("service-keys")
+def service_keys() -> None:
+    """Keys with which other platform services call SellerGuard."""
+
+
+@service_keys.command("create")
+@click.option("--name", required=True)
+@click.option(
+    "--scope",
+    "scopes",
+    required=True,
+    multiple=True,
+    type=click.Choice(list(SERVICE_SCOPES)),
+)
+def create_service_key(name: str, scopes: tuple[str, ...]) -> None:
+    """Create a service key and print it, this once."""
+    services = _services()
+    try:
+        key = services.platform_people.create_service_key(
+            name, list(scopes), _operator()
+        )
+    finally:
+        services.close()
+    click.echo(key.value)
+
+
+@cli.group()
 def projections() -> None:
     """Read models: rebuild them, or follow the log in a process of their own."""
 
@@ -118,6 +176,18 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         from interface.app import create_app  # each worker builds its own app
 
         return create_app(self.settings)
+
+
+def _operator() -> Actor:
+    """Commands run by an operator at the machine."""
+    return Actor(ActorKind.SYSTEM, f"cli:{getpass.getuser()}")
+
+
+def _explain(error: SellerGuardError) -> str:
+    violations = getattr(error, "violations", None)
+    if violations:
+        return "password refused: " + "; ".join(v.message for v in violations)
+    return f"{error.code}: {(type(error).__doc__ or '').strip()}"
 
 
 def _services() -> Services:

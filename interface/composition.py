@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.access import AccessChecks
 from application.account_security import AccountSecurity
+from application.accounts import LoginNames
 from application.credentials import Credentials
 from application.ledger import Ledger
+from application.platform_people import PlatformPeople
 from application.ports import Clock
 from application.read_models import ProjectionRunner, ViewStore
 from application.security_views import Alerts, LoginHistory
 from application.sellers import Sellers
 from application.sign_in import SignIn
+from application.sub_accounts import SubAccounts
 from domain.password_policy import PasswordPolicy
 from infrastructure.argon2_hasher import Argon2Hasher
 from infrastructure.clock import SystemClock
@@ -34,6 +38,9 @@ class Services:
     sellers: Sellers
     sign_in: SignIn
     account_security: AccountSecurity
+    sub_accounts: SubAccounts
+    access: AccessChecks
+    platform_people: PlatformPeople
 
     def close(self) -> None:
         """Release the stores' connections."""
@@ -65,13 +72,17 @@ def build_services(
     )
     authenticator = Totp()
     clock = clock or SystemClock()
+    names = LoginNames(ledger, namespace)
     return Services(
         settings=settings,
         clock=clock,
         ledger=ledger,
         views=views,
         read_models=ProjectionRunner(ledger, views, [LoginHistory(), Alerts()]),
-        sellers=Sellers(ledger, credentials, clock, namespace),
-        sign_in=SignIn(ledger, hasher, authenticator, clock, namespace),
+        sellers=Sellers(names, credentials, clock),
+        sign_in=SignIn(names, hasher, authenticator, clock),
         account_security=AccountSecurity(ledger, credentials, authenticator, clock),
+        sub_accounts=SubAccounts(names, credentials, clock),
+        access=AccessChecks(ledger),
+        platform_people=PlatformPeople(names, credentials, clock),
     )

@@ -32,7 +32,19 @@ STATUS_OF_CODE = {
     "two_step_not_started": 409,
     "two_step_not_enabled": 409,
     "account_not_frozen": 409,
+    "precondition_failed": 412,
+    "two_step_required": 403,
+    "sub_account_deactivated": 409,
+    "sub_account_active": 409,
+    "bad_request": 400,
 }
+
+
+class BadRequestError(SellerGuardError):
+    """The request is malformed."""
+
+    code = "bad_request"
+
 
 # The stable code of each HTTP status the framework itself can answer with.
 CODE_OF_STATUS = {

@@ -35,28 +35,42 @@ def main() -> None:
     parser.add_argument("--profile", default="RFC_9106_LOW_MEMORY")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.from_env({
-            "SELLERGUARD_DATA_DIR": tmp,
-            "SELLERGUARD_ARGON2_PROFILE": args.profile,
-            "SELLERGUARD_LOGIN_RATE_LIMIT": "100000/minute",
-            "SELLERGUARD_LOG_LEVEL": "WARNING",
-        })
+        settings = Settings.from_env(
+            {
+                "SELLERGUARD_DATA_DIR": tmp,
+                "SELLERGUARD_ARGON2_PROFILE": args.profile,
+                "SELLERGUARD_LOGIN_RATE_LIMIT": "100000/minute",
+                "SELLERGUARD_LOG_LEVEL": "WARNING",
+            }
+        )
         initialise(settings)
         services = build_services(settings)
         client = create_app(services=services).test_client()
-        client.post("/api/v1/sellers", json={
-            "username": "Bench.Shop", "email": "bench@example.com",
-            "password": PASSWORD})
+        client.post(
+            "/api/v1/sellers",
+            json={
+                "username": "Bench.Shop",
+                "email": "bench@example.com",
+                "password": PASSWORD,
+            },
+        )
         account = services.ledger.repository.get(
-            services.ledger.recorder.select_notifications(start=1, limit=1)[0]
-            .originator_id)
+            services.ledger.recorder.select_notifications(start=1, limit=1)[
+                0
+            ].originator_id
+        )
         verifier = argon2.PasswordHasher.from_parameters(settings.argon2_parameters())
 
         def full_logins() -> None:
             for _ in range(args.logins):
-                response = client.post("/api/v1/sessions", json={
-                    "username": "Bench.Shop", "password": PASSWORD,
-                    "device_id": "bench"})
+                response = client.post(
+                    "/api/v1/sessions",
+                    json={
+                        "username": "Bench.Shop",
+                        "password": PASSWORD,
+                        "device_id": "bench",
+                    },
+                )
                 assert response.status_code == 201, response.get_json()
 
         def verifications() -> None:

@@ -111,11 +111,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--page", type=int, default=PAGE, help="the runner's page size (events)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger(env=store_env(Path(tmp) / "events.sqlite"))
         views = SQLiteViewStore(Path(tmp) / "views.sqlite")
-        runner = ProjectionRunner(ledger, views, [EventsByAggregate()], page_size=PAGE)
+        runner = ProjectionRunner(
+            ledger, views, [EventsByAggregate()], page_size=args.page
+        )
         fill(ledger, args.events)
         total = ledger.last_position()
         bare_rates, rebuild_rates, ratios = [], [], []
@@ -128,7 +133,10 @@ def main() -> None:
             ratios.append(t_bare / t_rebuild)
         views.close()
         ledger.close()
-    print(f"events: {total:,} ({args.rounds} rounds, pages of {PAGE})")
+    print(
+        f"events: {total:,} ({args.rounds} rounds; bare pages of {PAGE}, "
+        f"runner pages of {args.page})"
+    )
     print(f"bare read + decode:  {statistics.median(bare_rates):>9,.0f} events/s")
     print(f"projection rebuild:  {statistics.median(rebuild_rates):>9,.0f} events/s")
     ratio = statistics.median(ratios)

@@ -8,11 +8,11 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from application.account_security import Enrolment, SessionView
+from application.accounts import AccountView
 from application.security_views import ALERTS, LOGINS
-from application.sellers import AccountView
-from domain.actor import ActorKind
-from interface.auth import acting, current_principal
-from interface.blueprints.documenting import BEARER, problems
+from domain.roles import OWN_ACCOUNT, Module, permission
+from interface.auth import acting, current_principal, requires
+from interface.blueprints.documenting import problems
 from interface.schemas.accounts import AccountSchema
 from interface.schemas.lists import PageArgsSchema, page_of
 from interface.schemas.sessions import (
@@ -35,74 +35,79 @@ blp = Blueprint(
     description="The signed-in person's own account",
 )
 
+# The shop's security alerts and freezing the whole shop are the owner's.
+SHOP_ALERTS = permission(Module.SENSITIVE_SHOP_INFORMATION, "view")
+SHOP_FREEZE = permission(Module.SENSITIVE_SHOP_INFORMATION, "manage")
 
-def security() -> Any:
-    return current_app.extensions["sellerguard"].account_security
+
+def services() -> Any:
+    return current_app.extensions["sellerguard"]
 
 
 @blp.get("")
+@requires(blp, OWN_ACCOUNT, before_two_step=True)
 @blp.response(200, AccountSchema)
-@blp.doc(security=BEARER)
-@problems(blp, 401)
 def me() -> tuple[AccountView, int, dict[str, str]]:
     """The caller's account."""
-    view = security().view(current_principal())
+    view = services().account_security.view(current_principal())
     return view, 200, {"ETag": f'"{view.version}"'}
 
 
 @blp.post("/password")
+@requires(blp, OWN_ACCOUNT)
 @blp.arguments(PasswordChangeSchema)
 @blp.response(204)
-@blp.doc(security=BEARER)
-@problems(blp, 400, 401, 422)
+@problems(blp, 400, 422)
 def change_password(body: dict[str, Any]) -> None:
     """Change the password; every other session of the caller ends."""
     principal = current_principal()
-    security().change_password(
+    services().account_security.change_password(
         principal, body["current_password"], body["new_password"], acting(principal)
     )
 
 
 @blp.post("/two-step")
+@requires(blp, OWN_ACCOUNT, before_two_step=True)
 @blp.response(200, EnrolmentSchema)
-@blp.doc(security=BEARER)
-@problems(blp, 401, 409)
+@problems(blp, 409)
 def start_two_step() -> Enrolment:
     """Start two-step enrolment: the secret, its URI and a QR code to scan."""
     principal = current_principal()
-    return security().start_two_step(principal, acting(principal))
+    return services().account_security.start_two_step(principal, acting(principal))
 
 
 @blp.post("/two-step/confirm")
+@requires(blp, OWN_ACCOUNT, before_two_step=True)
 @blp.arguments(CodeSchema)
 @blp.response(200, RecoveryCodesSchema)
-@blp.doc(security=BEARER)
-@problems(blp, 400, 401, 409, 422)
+@problems(blp, 400, 409, 422)
 def confirm_two_step(body: dict[str, Any]) -> dict[str, list[str]]:
     """Turn two-step on with a first code; the recovery codes are shown once."""
     principal = current_principal()
-    codes = security().confirm_two_step(principal, body["code"], acting(principal))
+    codes = services().account_security.confirm_two_step(
+        principal, body["code"], acting(principal)
+    )
     return {"recovery_codes": codes}
 
 
 @blp.delete("/two-step")
+@requires(blp, OWN_ACCOUNT)
 @blp.arguments(DisableTwoStepSchema)
 @blp.response(204)
-@blp.doc(security=BEARER)
-@problems(blp, 400, 401, 409, 422)
+@problems(blp, 400, 409, 422)
 def disable_two_step(body: dict[str, Any]) -> None:
     """Turn two-step off with the password and a current code."""
     principal = current_principal()
-    security().disable_two_step(
+    services().account_security.disable_two_step(
         principal, body["password"], body["code"], acting(principal)
     )
 
 
 @blp.get("/logins")
+@requires(blp, OWN_ACCOUNT)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(LoginRecordSchema))
-@blp.doc(security=BEARER)
-@problems(blp, 401, 422)
+@problems(blp, 422)
 def logins(args: dict[str, Any]) -> dict[str, Any]:
     """The caller's sign-in attempts, newest first."""
     principal = current_principal()
@@ -110,44 +115,51 @@ def logins(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.get("/sessions")
+@requires(blp, OWN_ACCOUNT)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(SessionSchema))
-@blp.doc(security=BEARER)
-@problems(blp, 401, 422)
+@problems(blp, 422)
 def sessions(args: dict[str, Any]) -> dict[str, Any]:
     """The caller's live sessions, newest first."""
-    views: list[SessionView] = security().sessions(current_principal())
+    views: list[SessionView] = services().account_security.sessions(current_principal())
     return {"items": views[: args["limit"]], "next": None}
 
 
 @blp.delete("/sessions/<string:session_id>")
+@requires(blp, OWN_ACCOUNT)
 @blp.response(204)
-@blp.doc(security=BEARER)
-@problems(blp, 401, 404)
+@problems(blp, 404)
 def revoke_session(session_id: str) -> None:
     """End one of the caller's sessions."""
     principal = current_principal()
-    security().revoke_session(principal, session_id, acting(principal))
+    services().account_security.revoke_session(principal, session_id, acting(principal))
 
 
 @blp.get("/alerts")
+@requires(blp, SHOP_ALERTS)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(AlertSchema))
-@blp.doc(security=BEARER)
-@problems(blp, 401, 403, 422)
+@problems(blp, 422)
 def alerts(args: dict[str, Any]) -> dict[str, Any]:
-    """What the shop's owner has been alerted to, newest first."""
-    principal = current_principal(ActorKind.SELLER)
+    """What the shop's owner has been alerted to, newest first.
+
+    Reading the alerts also runs the monthly review: sub-accounts nobody
+    signed in to for 30 days are flagged here.
+    """
+    principal = current_principal()
+    services().sub_accounts.flag_dormant(principal.id, acting(principal))
     return page_of_view(ALERTS, str(principal.id), args["limit"], args["cursor"])
 
 
 @blp.post("/freeze")
+@requires(blp, SHOP_FREEZE)
 @blp.arguments(FreezeSchema)
 @blp.response(202, FreezeResultSchema)
-@blp.doc(security=BEARER)
-@problems(blp, 400, 401, 403, 422)
+@problems(blp, 400, 422)
 def freeze(body: dict[str, Any]) -> dict[str, Any]:
     """Freeze the shop at once (a suspected takeover): every session ends."""
-    principal = current_principal(ActorKind.SELLER)
-    account_id = security().freeze(principal, body["reason"], acting(principal))
+    principal = current_principal()
+    account_id = services().account_security.freeze(
+        principal, body["reason"], acting(principal)
+    )
     return {"id": account_id, "status": "frozen"}

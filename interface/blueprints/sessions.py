@@ -9,9 +9,10 @@ from flask import Response, current_app, json, request
 from flask_smorest import Blueprint
 
 from application.sign_in import ChallengeView, SessionGrant
+from domain.roles import OWN_ACCOUNT
 from domain.sign_in import Attempt
-from interface.auth import acting, current_principal
-from interface.blueprints.documenting import BEARER, problems
+from interface.auth import acting, current_principal, requires
+from interface.blueprints.documenting import problems
 from interface.request_context import anonymous, client_ip
 from interface.schemas.sessions import (
     ChallengeAnswerSchema,
@@ -71,9 +72,8 @@ def answer_challenge(body: dict[str, Any]) -> SessionGrant:
 
 
 @blp.delete("/sessions/current")
+@requires(blp, OWN_ACCOUNT, before_two_step=True)
 @blp.response(204)
-@blp.doc(security=BEARER)
-@problems(blp, 401)
 def delete_current_session() -> None:
     """Sign out: the session of this request ends."""
     principal = current_principal()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import marshmallow as ma
 
 from domain.username import USERNAME_PATTERN, Username, UsernameError
@@ -10,24 +12,40 @@ from interface.schemas.fields import Timestamp
 MAX_PASSWORD_FIELD = 4096  # the policy reports too_long well below this
 
 
+def _valid_username(value: str) -> None:
+    try:
+        Username(value)
+    except UsernameError as error:
+        raise ma.ValidationError(f"{str(error).capitalize()}.") from None
+
+
+# Field factories shared by every schema that creates an account.
+USERNAME = partial(
+    ma.fields.String,
+    required=True,
+    validate=_valid_username,
+    metadata={"example": "shop.owner", "pattern": f"^{USERNAME_PATTERN.pattern}$"},
+)
+EMAIL = partial(
+    ma.fields.Email,
+    required=True,
+    validate=ma.validate.Length(max=254),
+    metadata={"example": "owner@example.com"},
+)
+PASSWORD = partial(
+    ma.fields.String,
+    required=True,
+    load_only=True,
+    validate=ma.validate.Length(min=1, max=MAX_PASSWORD_FIELD),
+)
+
+
 class RegisterSellerSchema(ma.Schema):
     """A seller's registration."""
 
-    username = ma.fields.String(
-        required=True,
-        validate=lambda value: _valid_username(value),
-        metadata={"example": "shop.owner", "pattern": f"^{USERNAME_PATTERN.pattern}$"},
-    )
-    email = ma.fields.Email(
-        required=True,
-        validate=ma.validate.Length(max=254),
-        metadata={"example": "owner@example.com"},
-    )
-    password = ma.fields.String(
-        required=True,
-        load_only=True,
-        validate=ma.validate.Length(min=1, max=MAX_PASSWORD_FIELD),
-    )
+    username = USERNAME()
+    email = EMAIL()
+    password = PASSWORD()
     birth_date = ma.fields.Date(
         load_default=None,
         allow_none=True,
@@ -48,10 +66,3 @@ class AccountSchema(ma.Schema):
     seller_id = ma.fields.UUID(required=True, allow_none=True)
     created_at = Timestamp(required=True)
     version = ma.fields.Integer(required=True)
-
-
-def _valid_username(value: str) -> None:
-    try:
-        Username(value)
-    except UsernameError as error:
-        raise ma.ValidationError(f"{str(error).capitalize()}.") from None

@@ -268,7 +268,7 @@ def _claim_only(services: Services, name: str) -> UsernameIndex:
     )
     return UsernameIndex.claim(
         Username(name),
-        services.sellers.index_namespace,
+        services.sellers.names.namespace,
         account.id,
         "seller",
         VISITOR,

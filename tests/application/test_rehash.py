@@ -11,7 +11,6 @@ from domain.actor import Actor, ActorKind
 from domain.sign_in import Attempt
 from domain.sign_in_events import PasswordRehashed
 from infrastructure.argon2_hasher import Argon2Hasher
-from infrastructure.keys import cipher_key, username_namespace
 from infrastructure.totp import Totp
 
 PASSWORD = "Corr3ct-Horse!Battery"
@@ -24,8 +23,7 @@ def test_signing_in_after_a_profile_change_rehashes_and_says_so(services, clock)
         "Shop.One", "o@example.com", PASSWORD, None, VISITOR
     )
     stronger = Argon2Hasher(dataclasses.replace(argon2.profiles.CHEAPEST, time_cost=2))
-    namespace = username_namespace(cipher_key(services.settings))
-    sign_in = SignIn(services.ledger, stronger, Totp(), clock, namespace)
+    sign_in = SignIn(services.sellers.names, stronger, Totp(), clock)
 
     sign_in.login("Shop.One", PASSWORD, ATTEMPT, VISITOR)
 

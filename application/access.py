@@ -1,0 +1,34 @@
+"""Other services' question: may this person do that, right now?"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.ledger import Ledger
+from application.principals import permissions_of
+from domain.sign_in import AccountStatus, SignInAccount
+
+
+class AccessChecks:
+    """Answers from the one permission matrix and the accounts' current state."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def allowed(self, principal_id: UUID, permission: str) -> bool:
+        """Whether an active person's role grants the permission.
+
+        Unknown, deactivated and frozen accounts, and the sub-accounts of a
+        frozen shop, may do nothing.
+        """
+        account = self.ledger.find(principal_id)
+        if not isinstance(account, SignInAccount):
+            return False
+        if account.status is not AccountStatus.ACTIVE:
+            return False
+        seller_id = getattr(account, "seller_id", None)
+        if seller_id is not None:
+            seller = self.ledger.load(seller_id)
+            if seller.status is not AccountStatus.ACTIVE:
+                return False
+        return permission in permissions_of(account)

@@ -1,0 +1,97 @@
+"""What every account has in common: a unique login name and the owner's view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from application.ledger import Ledger
+from domain.actor import Actor
+from domain.errors import SellerGuardError
+from domain.username import Username
+from domain.username_index import UsernameIndex
+
+
+class UsernameTakenError(SellerGuardError):
+    """Another account already has this login name, in any letter case."""
+
+    code = "username_taken"
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """What an account looks like to its owner."""
+
+    id: UUID
+    kind: str
+    username: str
+    email: str
+    status: str
+    two_step_enabled: bool
+    role: str | None
+    seller_id: UUID | None
+    created_at: datetime
+    version: int
+    position: int = 0
+
+
+def account_view(account: Any, position: int = 0) -> AccountView:
+    """The owner's view of an account a person signs in to."""
+    role = getattr(account, "role", None)
+    return AccountView(
+        id=account.id,
+        kind=account.principal_kind,
+        username=account.username,
+        email=account.email,
+        status=account.status.value,
+        two_step_enabled=account.two_step_enabled,
+        role=None if role is None else str(role),
+        seller_id=getattr(account, "seller_id", account.id),
+        created_at=account.created_on,
+        version=account.version,
+        position=position,
+    )
+
+
+class LoginNames:
+    """Login names are unique across every kind of account, in any letter case."""
+
+    def __init__(self, ledger: Ledger, namespace: UUID) -> None:
+        self.ledger = ledger
+        self.namespace = namespace
+
+    def free(self, username: str) -> Username:
+        """The name, if nobody has it yet (checked again when saving)."""
+        name = Username(username)
+        if self.ledger.exists(name.index_id(self.namespace)):
+            raise UsernameTakenError(username)
+        return name
+
+    def account_named(self, username: str) -> Any | None:
+        """The account that has this login name, if any."""
+        try:
+            index_id = Username(username).index_id(self.namespace)
+        except SellerGuardError:
+            return None
+        index = self.ledger.find(index_id)
+        if not isinstance(index, UsernameIndex):
+            return None
+        return self.ledger.find(index.account_id)
+
+    def save_new(
+        self, name: Username, account: Any, actor: Actor, at: datetime, *others: Any
+    ) -> int:
+        """Save a new account with its name's claim, all in one commit."""
+        claim = UsernameIndex.claim(
+            name, self.namespace, account.id, account.principal_kind, actor, at
+        )
+        try:
+            recordings = self.ledger.save(account, claim, *others)
+        except IntegrityError:
+            # Someone claimed the name between our check and our commit.
+            raise UsernameTakenError(name.value) from None
+        return max(r.notification.id for r in recordings)

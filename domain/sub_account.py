@@ -1,0 +1,183 @@
+"""An employee's account under a seller, with one marketplace role."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from domain.actor import Actor
+from domain.errors import SellerGuardError
+from domain.roles import Role
+from domain.sign_in import AccountStatus, SignInAccount
+from domain.username import Username
+
+DORMANT_AFTER = timedelta(days=30)
+
+
+class SubAccountError(SellerGuardError):
+    """Base of the sub-account errors; never raised directly."""
+
+
+class SubAccountNotFoundError(SubAccountError):
+    """No sub-account of this shop has that id."""
+
+    code = "not_found"
+
+
+class SubAccountInactiveError(SubAccountError):
+    """The sub-account is deactivated; reactivate it first."""
+
+    code = "sub_account_deactivated"
+
+
+class SubAccountActiveError(SubAccountError):
+    """The sub-account is active already."""
+
+    code = "sub_account_active"
+
+
+class SubAccount(SignInAccount):
+    """An employee's account: signs in like the seller, acts within its role."""
+
+    TOPIC = "sellerguard:SubAccount"
+    principal_kind = "sub_account"
+
+    class Event(SignInAccount.Event):
+        TOPIC = "sellerguard:SubAccount.Event"
+
+    class Created(Event, SignInAccount.Created):
+        """The seller created the sub-account with a role."""
+
+        TOPIC = "sellerguard:SubAccount.Created"
+        seller_id: UUID
+        username: str
+        email: str
+        role: str
+        password_hash: str
+
+    class RoleChanged(Event):
+        """The seller gave the sub-account another role."""
+
+        TOPIC = "sellerguard:SubAccount.RoleChanged"
+        seller_id: UUID
+        role: str
+        previous_role: str
+
+        def apply(self, account: SubAccount) -> None:
+            account._role = self.role
+
+    class Deactivated(Event):
+        """The seller deactivated the sub-account; it can no longer sign in."""
+
+        TOPIC = "sellerguard:SubAccount.Deactivated"
+        seller_id: UUID
+        reason: str
+
+        def apply(self, account: SubAccount) -> None:
+            account._status = AccountStatus.DEACTIVATED.value
+
+    class Reactivated(Event):
+        """The seller let the sub-account sign in again."""
+
+        TOPIC = "sellerguard:SubAccount.Reactivated"
+        seller_id: UUID
+
+        def apply(self, account: SubAccount) -> None:
+            account._status = AccountStatus.ACTIVE.value
+
+    class DormancyFlagged(Event):
+        """No sign-in for 30 days: the seller is asked to review the account."""
+
+        TOPIC = "sellerguard:SubAccount.DormancyFlagged"
+        seller_id: UUID
+        last_login_at: datetime | None
+
+        def apply(self, account: SubAccount) -> None:
+            account.dormancy_flagged_at = self.timestamp
+
+    def __init__(
+        self, seller_id: UUID, username: str, email: str, role: str, password_hash: str
+    ) -> None:
+        self.seller_id = seller_id
+        self.username = username
+        self.email = email
+        self._role = role
+        self.dormancy_flagged_at: datetime | None = None
+        self._init_sign_in(password_hash)
+
+    @classmethod
+    def create(
+        cls,
+        seller_id: UUID,
+        username: Username,
+        email: str,
+        role: Role,
+        password_hash: str,
+        actor: Actor,
+        at: datetime,
+    ) -> SubAccount:
+        """Create an employee's account under the seller."""
+        return cls._create(
+            cls.Created,
+            id=uuid4(),
+            seller_id=seller_id,
+            username=username.value,
+            email=email,
+            role=role.value,
+            password_hash=password_hash,
+            actor=actor,
+            timestamp=at,
+        )
+
+    @property
+    def role(self) -> Role:
+        """The marketplace role the sub-account acts within."""
+        return Role(self._role)
+
+    def change_role(self, role: Role, actor: Actor, at: datetime) -> None:
+        """Give the sub-account another role (no event when it is the same)."""
+        if role is not self.role:
+            self._record(
+                self.RoleChanged,
+                actor,
+                at,
+                seller_id=self.seller_id,
+                role=role.value,
+                previous_role=self._role,
+            )
+
+    def deactivate(self, reason: str, actor: Actor, at: datetime) -> None:
+        """Stop the sub-account signing in; its sessions end at once."""
+        if self.status is AccountStatus.DEACTIVATED:
+            raise SubAccountInactiveError(str(self.id))
+        self._record(
+            self.Deactivated, actor, at, seller_id=self.seller_id, reason=reason
+        )
+        self.revoke_all_sessions("deactivated", actor, at)
+
+    def reactivate(self, actor: Actor, at: datetime) -> None:
+        """Let the sub-account sign in again."""
+        if self.status is not AccountStatus.DEACTIVATED:
+            raise SubAccountActiveError(str(self.id))
+        self._record(self.Reactivated, actor, at, seller_id=self.seller_id)
+
+    def is_dormant(self, at: datetime) -> bool:
+        """Active, unflagged, and nobody signed in for 30 days."""
+        last_active = self.last_login_at or self.created_on
+        flagged = self.dormancy_flagged_at
+        return (
+            self.status is AccountStatus.ACTIVE
+            and at - last_active >= DORMANT_AFTER
+            and (flagged is None or flagged < last_active)
+        )
+
+    def flag_dormancy(self, actor: Actor, at: datetime) -> None:
+        """Ask the seller to review a dormant account (once per dormancy)."""
+        if self.is_dormant(at):
+            self._record(
+                self.DormancyFlagged,
+                actor,
+                at,
+                seller_id=self.seller_id,
+                last_login_at=self.last_login_at,
+            )

@@ -1,0 +1,129 @@
+"""Every endpoint, as every principal, gets exactly the status in one table.
+
+A later endpoint adds a row here, not a test.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.roles import Role, StaffRole
+from tests.api.principals import cast_of_principals, staff_token
+
+ROLES = tuple(r.value for r in Role)
+STAFF = tuple(r.value for r in StaffRole)
+SELLERS = ("seller", "other_seller")
+PEOPLE = SELLERS + ROLES + STAFF
+SERVICES = ("service", "service_without_scope")
+EVERYONE = ("anonymous", *PEOPLE, *SERVICES)
+
+
+def only(allowed: dict[tuple[str, ...] | str, int]) -> dict[str, int]:
+    """Statuses: the listed principals as given, others 403, anonymous 401."""
+    table = dict.fromkeys(EVERYONE, 403)
+    table["anonymous"] = 401
+    for who, status in allowed.items():
+        for principal in (who,) if isinstance(who, str) else who:
+            table[principal] = status
+    return table
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(EVERYONE, status)
+
+
+SUB = "/api/v1/sub-accounts/{finance_specialist}"
+CHECK = "/api/v1/authz/check?principal_id={finance_specialist}&permission=finance:view"
+
+# (method, path, JSON body, expected status by principal). Bodies are chosen so
+# that an admitted principal gets a distinctive answer and changes nothing.
+MATRIX = [
+    ("GET", "/healthz", None, everyone(200)),
+    ("POST", "/api/v1/sellers", {}, everyone(422)),
+    ("POST", "/api/v1/sessions", {}, everyone(422)),
+    ("POST", "/api/v1/sessions/challenge", {}, everyone(422)),
+    ("GET", "/api/v1/me", None, only({PEOPLE: 200})),
+    ("POST", "/api/v1/me/password", {}, only({PEOPLE: 422})),
+    ("POST", "/api/v1/me/two-step/confirm", {}, only({PEOPLE: 422})),
+    ("DELETE", "/api/v1/me/two-step", {}, only({PEOPLE: 422})),
+    ("GET", "/api/v1/me/logins", None, only({PEOPLE: 200})),
+    ("GET", "/api/v1/me/sessions", None, only({PEOPLE: 200})),
+    ("DELETE", "/api/v1/me/sessions/no-such-session", None, only({PEOPLE: 404})),
+    ("GET", "/api/v1/me/alerts", None, only({SELLERS: 200})),
+    ("POST", "/api/v1/me/freeze", {}, only({SELLERS: 422})),
+    ("POST", "/api/v1/sub-accounts", {}, only({SELLERS: 422})),
+    ("GET", "/api/v1/sub-accounts", None, only({SELLERS: 200})),
+    ("GET", SUB, None, only({"seller": 200, "other_seller": 404})),
+    ("PATCH", SUB, {"role": "no_such_role"}, only({SELLERS: 422})),
+    ("POST", SUB + "/reactivate", None, only({"seller": 409, "other_seller": 404})),
+    ("POST", SUB + "/deactivate", {"reason": 7}, only({SELLERS: 422})),
+    ("GET", "/api/v1/roles", None, only({PEOPLE: 200})),
+    ("GET", CHECK, None, only({"service": 200})),
+    # Last: it ends each caller's session.
+    ("DELETE", "/api/v1/sessions/current", None, only({PEOPLE: 204})),
+]
+
+
+@pytest.fixture
+def cast(client, services, clock):
+    return cast_of_principals(client, services, clock)
+
+
+def test_every_endpoint_answers_every_principal_as_the_table_says(client, cast):
+    failures = []
+    for method, path, body, expected in MATRIX:
+        url = path.format(**cast.ids)
+        for principal in EVERYONE:
+            response = client.open(
+                url, method=method, json=body, headers=cast.headers[principal]
+            )
+            if response.status_code != expected[principal]:
+                failures.append(
+                    f"{method} {path} as {principal}: "
+                    f"{response.status_code}, expected "
+                    f"{expected[principal]}"
+                )
+
+    assert failures == []
+
+
+def test_the_matrix_covers_every_operation_of_the_api(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    documented = {
+        (method.upper(), path)
+        for path, ops in spec["paths"].items()
+        for method in ops
+        if method != "parameters"
+    }
+    covered = {
+        (
+            m,
+            p.split("?")[0]
+            .replace("{finance_specialist}", "{sub_account_id}")
+            .replace("no-such-session", "{session_id}"),
+        )
+        for m, p, _, _ in MATRIX
+    }
+
+    # Starting enrolment is covered by the staff test below (it changes state).
+    missing = (
+        documented - covered - {("POST", "/api/v1/me/two-step"), ("GET", "/readyz")}
+    )
+    assert missing == set()
+
+
+def test_staff_without_two_step_may_only_enrol_it(client, services, clock):
+    token = staff_token(
+        client, services, clock, StaffRole.SUPPORT_AGENT, two_step=False
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+
+    refused = client.get("/api/v1/roles", headers=headers)
+    enrol = client.post("/api/v1/me/two-step", headers=headers)
+
+    assert (refused.status_code, refused.get_json()["code"]) == (
+        403,
+        "two_step_required",
+    )
+    assert enrol.status_code == 200
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
