@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -15,13 +17,18 @@ from domain.errors import SellerGuardError
 from domain.seller_account import SellerAccount
 
 SNAPSHOT_INTERVAL = 100
-SAVE_ATTEMPTS = 8
+# Conflicting saves are retried on fresh state, with a growing random pause
+# so that many writers of one aggregate all get through.
+SAVE_ATTEMPTS = 60
+RETRY_PAUSE = 0.002
 
 T = TypeVar("T")
 
 
-class ConcurrentUpdateError(RuntimeError):
-    """Others kept changing the aggregate; the update was given up."""
+class ConcurrentUpdateError(SellerGuardError):
+    """Others kept changing the same thing at once; try again."""
+
+    code = "concurrent_update"
 
 
 class PreconditionFailedError(SellerGuardError):
@@ -89,7 +96,7 @@ class Ledger(Application[UUID]):
         the command's result and the log position of the save (0 when
         nothing was recorded).
         """
-        for _ in range(SAVE_ATTEMPTS):
+        for attempt in range(SAVE_ATTEMPTS):
             aggregate: Any = self.repository.get(aggregate_id)
             if expected_version is not None and aggregate.version != expected_version:
                 raise PreconditionFailedError(str(aggregate_id))
@@ -97,6 +104,7 @@ class Ledger(Application[UUID]):
             try:
                 recordings = self.save(aggregate)
             except IntegrityError:
+                _pause(attempt)
                 continue
             return result, max((r.notification.id for r in recordings), default=0)
         raise ConcurrentUpdateError(str(aggregate_id))
@@ -107,11 +115,16 @@ class Ledger(Application[UUID]):
         ``build`` loads fresh aggregates, commands them and returns them; it
         runs again after a conflicting save. Returns the commit's position.
         """
-        for _ in range(SAVE_ATTEMPTS):
+        for attempt in range(SAVE_ATTEMPTS):
             changed = build()
             try:
                 recordings = self.save(*changed)
             except IntegrityError:
+                _pause(attempt)
                 continue
             return max((r.notification.id for r in recordings), default=0)
         raise ConcurrentUpdateError("commit")
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(random.uniform(0, RETRY_PAUSE * min(attempt + 1, 10)))  # noqa: S311

@@ -24,6 +24,7 @@ from application.ledger import Ledger
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = 30.0
+MAX_PAGE_GROWTH = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,19 +231,24 @@ class ProjectionRunner:
         head = self.ledger.last_position()
         target = head if until is None else min(until, head)
         positions = {p.name: self.store.position(p.name) for p in projections}
-        applied = 0
+        applied, limit = 0, self.page_size
         while True:
             behind = [p for p in projections if positions[p.name] < target]
             if not behind or (deadline is not None and time.monotonic() > deadline):
                 return applied
-            page, end = self._read_page(behind, positions, target)
+            page, end = self._read_page(behind, positions, target, limit)
             applied += self._apply_page(behind, positions, page, end)
+            # Far behind (a rebuild, a backlog): grow the pages, since one
+            # large view transaction costs much less than several small ones.
+            if len(page) >= limit:
+                limit = min(limit * 2, self.page_size * MAX_PAGE_GROWTH)
 
     def _read_page(
         self,
         behind: Sequence[Projection],
         positions: dict[str, int],
         target: int,
+        limit: int,
     ) -> tuple[Sequence[Notification], int]:
         """The next page for these projections, and the last position it covers.
 
@@ -256,12 +262,12 @@ class ProjectionRunner:
         topics = _union_of_topics(behind)
         page = self.ledger.recorder.select_notifications(
             start=start,
-            limit=self.page_size,
+            limit=limit,
             stop=target,
             topics=topics,
             inclusive_of_start=False,
         )
-        end = page[-1].id if len(page) >= self.page_size else target
+        end = page[-1].id if len(page) >= limit else target
         return page, end
 
     def _apply_page(

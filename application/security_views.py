@@ -7,6 +7,7 @@ from typing import Any
 
 from application.read_models import Change, Put
 from domain import sign_in_events as events
+from domain.block_list import BlockList
 from domain.seller_account import SellerAccount
 from domain.sub_account import SubAccount
 
@@ -74,6 +75,9 @@ class Alerts:
         SubAccount.RoleChanged.TOPIC,
         SubAccount.Deactivated.TOPIC,
         SubAccount.DormancyFlagged.TOPIC,
+        BlockList.BlockOverridden.TOPIC,
+        SellerAccount.BlockingAccessRevoked.TOPIC,
+        SellerAccount.BlockingAccessGranted.TOPIC,
     )
 
     def changes(self, event: Any, position: int) -> list[Change]:
@@ -118,6 +122,24 @@ def _alert_for(event: Any) -> tuple[str, str, str] | None:
         )
     if isinstance(event, SubAccount.Event):
         return _sub_account_alert(event)
+    if isinstance(event, BlockList.BlockOverridden):
+        return (
+            "block_overridden",
+            "warning",
+            f"The platform lifted your block of {event.buyer}: {event.reason}",
+        )
+    if isinstance(event, SellerAccount.BlockingAccessRevoked):
+        return (
+            "blocking_access_revoked",
+            "critical",
+            f"The platform revoked your right to block buyers: {event.reason}",
+        )
+    if isinstance(event, SellerAccount.BlockingAccessGranted):
+        return (
+            "blocking_access_granted",
+            "info",
+            f"The platform restored your right to block buyers: {event.reason}",
+        )
     return FIXED_ALERTS.get(type(event))
 
 

@@ -66,6 +66,24 @@ class SellerAccount(SignInAccount):
         def apply(self, account: SellerAccount) -> None:
             account.sub_account_ids.append(self.sub_account_id)
 
+    class BlockingAccessRevoked(Event):
+        """The platform took away the shop's right to block buyers."""
+
+        TOPIC = "sellerguard:SellerAccount.BlockingAccessRevoked"
+        reason: str
+
+        def apply(self, account: SellerAccount) -> None:
+            account.blocking_access = False
+
+    class BlockingAccessGranted(Event):
+        """The platform gave the shop back its right to block buyers."""
+
+        TOPIC = "sellerguard:SellerAccount.BlockingAccessGranted"
+        reason: str
+
+        def apply(self, account: SellerAccount) -> None:
+            account.blocking_access = True
+
     def __init__(
         self, username: str, email: str, password_hash: str, birth_date: date | None
     ) -> None:
@@ -73,6 +91,7 @@ class SellerAccount(SignInAccount):
         self.email = email
         self.birth_date = birth_date
         self.sub_account_ids: list[UUID] = []
+        self.blocking_access = True
         self._init_sign_in(password_hash)
 
     @classmethod
@@ -100,6 +119,16 @@ class SellerAccount(SignInAccount):
     def add_sub_account(self, sub_account_id: UUID, actor: Actor, at: datetime) -> None:
         """Note a new sub-account of this shop (saved with the sub-account)."""
         self._record(self.SubAccountAdded, actor, at, sub_account_id=sub_account_id)
+
+    def set_blocking_access(
+        self, granted: bool, reason: str, actor: Actor, at: datetime
+    ) -> None:
+        """Grant or revoke the shop's right to block buyers."""
+        if granted != self.blocking_access:
+            event = (
+                self.BlockingAccessGranted if granted else self.BlockingAccessRevoked
+            )
+            self._record(event, actor, at, reason=reason)
 
     def freeze(self, reason: str, actor: Actor, at: datetime) -> None:
         """Freeze the account and end every session of it at once."""

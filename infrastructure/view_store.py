@@ -25,7 +25,7 @@ from infrastructure.event_store import postgres_env
 from infrastructure.settings import Settings
 
 BUSY_TIMEOUT_SECONDS = 10.0
-CACHE_KIB = 64 * 1024
+CACHE_KIB = 32 * 1024
 CHECKPOINT_PAGES = 10_000
 
 SQLITE_SCHEMA = (

@@ -10,7 +10,14 @@ from flask_swagger_ui import get_swaggerui_blueprint
 
 from infrastructure.settings import Settings
 from interface import logs, problems, rate_limits, request_context
-from interface.blueprints import health, me, sellers, sessions, sub_accounts
+from interface.blueprints import (
+    block_lists,
+    health,
+    me,
+    sellers,
+    sessions,
+    sub_accounts,
+)
 from interface.composition import Services, build_services
 
 MAX_JSON_BODY = 1024 * 1024
@@ -46,7 +53,7 @@ def create_app(
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"}
     )
-    for area in (health, sellers, sessions, me, sub_accounts):
+    for area in (health, sellers, sessions, me, sub_accounts, block_lists):
         api.register_blueprint(area.blp)
     rate_limits.install(app, settings)
     app.register_blueprint(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from application.access import AccessChecks
 from application.account_security import AccountSecurity
 from application.accounts import LoginNames
+from application.block_lists import BlockLists, BlockLookup
 from application.credentials import Credentials
 from application.ledger import Ledger
 from application.platform_people import PlatformPeople
@@ -41,6 +42,7 @@ class Services:
     sub_accounts: SubAccounts
     access: AccessChecks
     platform_people: PlatformPeople
+    block_lists: BlockLists
 
     def close(self) -> None:
         """Release the stores' connections."""
@@ -73,16 +75,20 @@ def build_services(
     authenticator = Totp()
     clock = clock or SystemClock()
     names = LoginNames(ledger, namespace)
+    read_models = ProjectionRunner(
+        ledger, views, [LoginHistory(), Alerts(), BlockLookup()]
+    )
     return Services(
         settings=settings,
         clock=clock,
         ledger=ledger,
         views=views,
-        read_models=ProjectionRunner(ledger, views, [LoginHistory(), Alerts()]),
+        read_models=read_models,
         sellers=Sellers(names, credentials, clock),
         sign_in=SignIn(names, hasher, authenticator, clock),
         account_security=AccountSecurity(ledger, credentials, authenticator, clock),
         sub_accounts=SubAccounts(names, credentials, clock),
         access=AccessChecks(ledger),
         platform_people=PlatformPeople(names, credentials, clock),
+        block_lists=BlockLists(ledger, views, read_models, clock),
     )

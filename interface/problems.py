@@ -37,7 +37,22 @@ STATUS_OF_CODE = {
     "sub_account_deactivated": 409,
     "sub_account_active": 409,
     "bad_request": 400,
+    "concurrent_update": 409,
+    "already_blocked": 409,
+    "block_limit_reached": 422,
+    "daily_block_limit_reached": 422,
+    "blocking_access_revoked": 403,
 }
+
+
+class InvalidFieldError(SellerGuardError):
+    """A field of the request (in its path, say) is not acceptable."""
+
+    code = "validation_error"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class BadRequestError(SellerGuardError):
