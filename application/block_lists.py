@@ -28,6 +28,7 @@ from domain.buyer_identity import BuyerIdentity, buyer_identity_id
 from domain.errors import SellerGuardError
 from domain.seller_account import SellerAccount
 
+CHECK_STALENESS = 0.05  # seconds
 BLOCKS = "blocks"
 BUYER_LINKS = "buyer_links"
 
@@ -191,8 +192,12 @@ class BlockLists:
         self.ledger.commit(build)
 
     def check(self, seller_id: UUID, buyer: str, action: BuyerAction) -> CheckResult:
-        """May this buyer do this in that shop? Only ordering is refused."""
-        self.read_models.ensure_current()
+        """May this buyer do this in that shop? Only ordering is refused.
+
+        Answers from the block-lookup read model as of at most
+        ``CHECK_STALENESS`` ago: a block takes effect at checkout within that.
+        """
+        self.read_models.ensure_current(max_staleness=CHECK_STALENESS)
         blocked = self._blocked(str(seller_id), buyer, self.clock.now())
         return CheckResult(
             allowed=not (blocked and action is BuyerAction.PLACE_ORDER), blocked=blocked

@@ -47,6 +47,10 @@ class Ledger(Application[UUID]):
     name = "sellerguard"
     snapshotting_intervals = {SellerAccount: SNAPSHOT_INTERVAL}
 
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self._listeners: list[Callable[[int], None]] = []
+        super().__init__(env)
+
     def construct_env(
         self, name: str, env: Mapping[str, str] | None = None
     ) -> Environment:
@@ -56,6 +60,16 @@ class Ledger(Application[UUID]):
         keys taking precedence); configuration is read in one place instead.
         """
         return Environment(name, dict(env or {}))
+
+    def after_save(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener`` with the position of every commit this process makes."""
+        self._listeners.append(listener)
+
+    def _notify(self, recordings: list[Any]) -> None:
+        if recordings:
+            position = max(r.notification.id for r in recordings)
+            for listener in self._listeners:
+                listener(position)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -73,6 +87,16 @@ class Ledger(Application[UUID]):
     def load(self, aggregate_id: UUID) -> Any:
         """The aggregate at its latest version; AggregateNotFoundError if none."""
         return self.repository.get(aggregate_id)
+
+    def peek(self, aggregate_id: UUID) -> Any | None:
+        """The aggregate to read, not to command: it may be the cached object.
+
+        Cheaper than :meth:`find` (no copy); the caller must not change it.
+        """
+        try:
+            return self.repository.get(aggregate_id, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return None
 
     def find(self, aggregate_id: UUID) -> Any | None:
         """The aggregate at its latest version, or None if there is none."""

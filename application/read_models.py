@@ -154,6 +154,12 @@ class ProjectionRunner:
         self.projections = tuple(projections)
         self.page_size = page_size
         self._lock = threading.Lock()
+        # The log position every projection was last seen to have reached;
+        # positions only grow, so this only saves asking again.
+        self._known_current = 0
+        self._confirmed_at = float("-inf")
+        # This process's own writes are seen at once, whatever the staleness.
+        ledger.after_save(self._written)
 
     def catch_up(self, until: int | None = None) -> int:
         """Apply every event up to ``until`` (default: the head as it is now).
@@ -164,24 +170,39 @@ class ProjectionRunner:
         with self._lock:
             return self._catch_up(self.projections, until, deadline=None)
 
-    def ensure_current(self, timeout: float = 2.0) -> None:
+    def ensure_current(self, timeout: float = 2.0, max_staleness: float = 0.0) -> None:
         """Read-your-writes: catch up to the head as it is now, for ``timeout`` at most.
 
-        When the time runs out first, reads may be stale; that is logged.
+        With ``max_staleness``, a confirmation that the views were current
+        that recent is enough (hot paths answer as of a few milliseconds
+        ago rather than asking the store on every request). When the time
+        runs out first, reads may be stale; that is logged.
         """
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        if started - self._confirmed_at < max_staleness:
+            return
+        deadline = started + timeout
         head = self.ledger.last_position()
+        if head <= self._known_current:
+            self._confirmed_at = started
+            return  # already confirmed: no need to ask the store again
         if self._reached(head):
+            self._known_current, self._confirmed_at = head, started
             return
         if self._lock.acquire(timeout=max(timeout, 0.0)):
             try:
                 self._catch_up(self.projections, head, deadline)
             finally:
                 self._lock.release()
-        if not self._reached(head):
+        if self._reached(head):
+            self._known_current, self._confirmed_at = head, started
+        else:
             logger.warning(
                 "read models did not reach position %d in %ss", head, timeout
             )
+
+    def _written(self, position: int) -> None:
+        self._confirmed_at = float("-inf")
 
     def run_forever(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
         """Follow the log until ``stop`` is set, polling when nothing is new.
@@ -206,6 +227,7 @@ class ProjectionRunner:
         """Reset the named projections (default: all) and catch them up from zero."""
         chosen = self._named(names)
         with self._lock:
+            self._known_current = 0  # positions go back to zero here
             for projection in chosen:
                 self.store.reset(projection.name, projection.views)
             return self._catch_up(chosen, None, deadline=None)

@@ -148,7 +148,7 @@ class SignIn:
         parsed = BearerToken.parse(token)
         if parsed.is_service_key:
             return self._authenticate_service(parsed)
-        account = self.ledger.find(parsed.owner_id)
+        account = self.ledger.peek(parsed.owner_id)
         if not isinstance(account, SignInAccount):
             raise UnauthorizedError("no such account")
         session = account.sessions.get(parsed.session_id)
@@ -191,7 +191,7 @@ class SignIn:
         return seller is not None and seller.status is AccountStatus.FROZEN
 
     def _authenticate_service(self, parsed: BearerToken) -> Principal:
-        key = self.ledger.find(parsed.owner_id)
+        key = self.ledger.peek(parsed.owner_id)
         if (
             not isinstance(key, ServiceKey)
             or key.revoked

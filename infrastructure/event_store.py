@@ -25,6 +25,10 @@ def ledger_env(
         **ENCRYPTED_AND_COMPRESSED,
         "CIPHER_KEY": cipher_key,
         "CREATE_TABLE": "y" if create_tables else "n",
+        # Hot aggregates (service keys, busy shops) stay decoded in memory;
+        # each read still fetches any newer events first (fast-forward).
+        "AGGREGATE_CACHE_MAXSIZE": "10000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
     if settings.database_url is None:
         env.update(

@@ -42,6 +42,7 @@ STATUS_OF_CODE = {
     "block_limit_reached": 422,
     "daily_block_limit_reached": 422,
     "blocking_access_revoked": 403,
+    "rate_limited": 429,
 }
 
 
@@ -158,6 +159,8 @@ def from_domain_error(error: SellerGuardError) -> Response:
     response = problem(status, error.code, detail)
     if error.code == "unauthorized":
         response.headers["WWW-Authenticate"] = "Bearer"
+    if error.code == "rate_limited":
+        response.headers["Retry-After"] = str(getattr(error, "retry_after", 60))
     return response
 
 
@@ -167,8 +170,24 @@ def from_unexpected(error: Exception) -> Response:
     return problem(500, "internal_error", "Something went wrong on our side.")
 
 
+def from_validation_error(error: ma.ValidationError) -> Response:
+    """Problem details for input a view validated itself."""
+    messages = (
+        error.messages
+        if isinstance(error.messages, dict)
+        else {"_schema": error.messages}
+    )
+    return problem(
+        422,
+        "validation_error",
+        "The request has invalid fields.",
+        errors=_flatten({"query": messages}),
+    )
+
+
 def register(app: Flask) -> None:
     """Route every failure through problem details."""
+    app.register_error_handler(ma.ValidationError, from_validation_error)
     app.register_error_handler(HTTPException, from_http_exception)
     app.register_error_handler(SellerGuardError, from_domain_error)
     app.register_error_handler(Exception, from_unexpected)

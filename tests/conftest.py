@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import uuid
@@ -60,20 +61,25 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def require_postgres() -> None:
+    """Fail in CI, skip elsewhere, when PostgreSQL cannot be reached."""
+    problem = postgres_problem()
+    if problem and POSTGRES_REQUIRED:
+        pytest.fail(f"PostgreSQL is required in CI: {problem}")
+    if problem:
+        pytest.skip(problem)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest) -> str:
     """Each test that asks for a store runs once on SQLite and once on PostgreSQL."""
     if request.param == "postgres":
-        problem = postgres_problem()
-        if problem and POSTGRES_REQUIRED:
-            pytest.fail(f"PostgreSQL is required in CI: {problem}")
-        if problem:
-            pytest.skip(problem)
+        require_postgres()
     return str(request.param)
 
 
-@pytest.fixture
-def settings(store: str, tmp_path: Path) -> Iterator[Settings]:
+@contextlib.contextmanager
+def fresh_settings(store: str, tmp_path: Path) -> Iterator[Settings]:
     """Settings on a fresh store: a SQLite file, or a PostgreSQL schema of its own."""
     env = {
         "SELLERGUARD_DATA_DIR": str(tmp_path / "var"),
@@ -85,12 +91,28 @@ def settings(store: str, tmp_path: Path) -> Iterator[Settings]:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         env["SELLERGUARD_DATABASE_URL"] = f"{POSTGRES_URL}?schema={schema}"
-    settings = Settings.from_env(env)
-    initialise(settings)
-    yield settings
-    if schema:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    try:
+        settings = Settings.from_env(env)
+        initialise(settings)
+        yield settings
+    finally:
+        if schema:
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def settings(store: str, tmp_path: Path) -> Iterator[Settings]:
+    with fresh_settings(store, tmp_path) as settings:
+        yield settings
+
+
+@pytest.fixture
+def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
+    """A fresh PostgreSQL store only: for what needs a shared server database."""
+    require_postgres()
+    with fresh_settings("postgres", tmp_path) as settings:
+        yield settings
 
 
 @pytest.fixture

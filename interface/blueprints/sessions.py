@@ -13,6 +13,7 @@ from domain.roles import OWN_ACCOUNT
 from domain.sign_in import Attempt
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
+from interface.rate_limits import limited
 from interface.request_context import anonymous, client_ip
 from interface.schemas.sessions import (
     ChallengeAnswerSchema,
@@ -35,6 +36,7 @@ def attempt_from_request(device_id: str | None) -> Attempt:
 
 
 @blp.post("/sessions")
+@limited(blp, "login_rate_limit")
 @blp.arguments(LoginSchema)
 @blp.response(201, SessionGrantSchema, description="Signed in")
 @blp.alt_response(
@@ -42,7 +44,7 @@ def attempt_from_request(device_id: str | None) -> Attempt:
     schema=ChallengeSchema,
     description="Password right; a second-step code is needed",
 )
-@problems(blp, 400, 401, 403, 422, 429)
+@problems(blp, 400, 401, 403, 422)
 def create_session(body: dict[str, Any]) -> SessionGrant | Response:
     """Sign in with username and password."""
     outcome = current_app.extensions["sellerguard"].sign_in.login(
