@@ -48,3 +48,27 @@ class Authenticator(Protocol):
     def matching_step(self, secret: str, code: str, at: datetime) -> int | None:
         """The time step whose code this is (one step of drift), or None."""
         ...
+
+
+class DocumentVault(Protocol):
+    """Keeps recovery documents' bytes, encrypted, out of the events."""
+
+    def put(self, document_id: str, data: bytes) -> None:
+        """Store a document under a new id."""
+        ...
+
+    def get(self, document_id: str) -> bytes:
+        """The document's original bytes."""
+        ...
+
+    def delete(self, document_id: str) -> None:
+        """Forget a document (a refused or failed upload leaves nothing)."""
+        ...
+
+
+class Notifier(Protocol):
+    """Tells an account's owner what happens to it (e-mail in production)."""
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        """Deliver one message."""
+        ...

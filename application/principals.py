@@ -88,18 +88,20 @@ class BearerToken:
     def mint_session(cls, account_id: UUID) -> BearerToken:
         """A new random token for a new session of the account."""
         session_id = secrets.token_urlsafe(12)
-        return cls._minted(SESSION_TOKEN, account_id, session_id)
+        return cls.minted(SESSION_TOKEN, account_id, session_id)
 
     @classmethod
     def mint_service_key(cls, key_id: UUID) -> BearerToken:
         """A new random service key."""
-        return cls._minted(SERVICE_KEY, key_id, "key")
+        return cls.minted(SERVICE_KEY, key_id, "key")
 
     @classmethod
-    def parse(cls, value: str) -> BearerToken:
+    def parse(
+        cls, value: str, prefixes: tuple[str, ...] = (SESSION_TOKEN, SERVICE_KEY)
+    ) -> BearerToken:
         """The token's parts; UnauthorizedError if it is not one of ours."""
         parts = value.split(".")
-        if len(parts) != 4 or parts[0] not in (SESSION_TOKEN, SERVICE_KEY):
+        if len(parts) != 4 or parts[0] not in prefixes:
             raise UnauthorizedError("malformed")
         try:
             owner_id = UUID(hex=parts[1])
@@ -118,7 +120,8 @@ class BearerToken:
         return digest(self.value)
 
     @classmethod
-    def _minted(cls, prefix: str, owner_id: UUID, session_id: str) -> BearerToken:
+    def minted(cls, prefix: str, owner_id: UUID, session_id: str) -> BearerToken:
+        """A new random token of the given kind for the given owner."""
         secret = secrets.token_urlsafe(32)
         value = f"{prefix}.{owner_id.hex}.{session_id}.{secret}"
         return cls(prefix, owner_id, session_id, value)

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 from domain.actor import Actor
 from domain.errors import SellerGuardError
+from domain.recovery_case import CaseAlreadyOpenError
 from domain.sign_in import AccountStatus, SignInAccount
 from domain.username import Username
 
@@ -84,6 +85,24 @@ class SellerAccount(SignInAccount):
         def apply(self, account: SellerAccount) -> None:
             account.blocking_access = True
 
+    class RecoveryCaseOpened(Event):
+        """A recovery case about this account was opened."""
+
+        TOPIC = "sellerguard:SellerAccount.RecoveryCaseOpened"
+        case_id: UUID
+
+        def apply(self, account: SellerAccount) -> None:
+            account.open_case_id = self.case_id
+
+    class RecoveryCaseEnded(Event):
+        """The account's recovery case ended."""
+
+        TOPIC = "sellerguard:SellerAccount.RecoveryCaseEnded"
+        case_id: UUID
+
+        def apply(self, account: SellerAccount) -> None:
+            account.open_case_id = None
+
     def __init__(
         self, username: str, email: str, password_hash: str, birth_date: date | None
     ) -> None:
@@ -92,6 +111,7 @@ class SellerAccount(SignInAccount):
         self.birth_date = birth_date
         self.sub_account_ids: list[UUID] = []
         self.blocking_access = True
+        self.open_case_id: UUID | None = None
         self._init_sign_in(password_hash)
 
     @classmethod
@@ -129,6 +149,30 @@ class SellerAccount(SignInAccount):
                 self.BlockingAccessGranted if granted else self.BlockingAccessRevoked
             )
             self._record(event, actor, at, reason=reason)
+
+    def open_recovery(
+        self, case_id: UUID, reason: str, actor: Actor, at: datetime
+    ) -> None:
+        """Freeze the account for a recovery case (one open case at a time)."""
+        if self.open_case_id is not None:
+            raise CaseAlreadyOpenError(str(self.open_case_id))
+        self._record(self.RecoveryCaseOpened, actor, at, case_id=case_id)
+        self.freeze(reason, actor, at)
+
+    def end_recovery(self, actor: Actor, at: datetime) -> None:
+        """Note that the open recovery case ended."""
+        if self.open_case_id is not None:
+            self._record(self.RecoveryCaseEnded, actor, at, case_id=self.open_case_id)
+
+    def reset_credentials(self, password_hash: str, actor: Actor, at: datetime) -> None:
+        """After recovery: a new password, no two-step, no old session, active."""
+        self.change_password(password_hash, actor, at)
+        if self.two_step_enabled:
+            self.disable_two_step("recovery_reset", actor, at)
+        self.revoke_all_sessions("recovery_reset", actor, at)
+        self.end_recovery(actor, at)
+        if self.status is AccountStatus.FROZEN:
+            self.unfreeze("recovery_reset", actor, at)
 
     def freeze(self, reason: str, actor: Actor, at: datetime) -> None:
         """Freeze the account and end every session of it at once."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from infrastructure.settings import Settings, SettingsError
 
@@ -67,3 +67,18 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_PRE_PING": "y",
     }
+
+
+def postgres_conninfo(url: str) -> tuple[str, str]:
+    """A psycopg connection string and the schema, for our own tables."""
+    env = postgres_env(url)
+    params = {
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "dbname": env["POSTGRES_DBNAME"],
+        "user": env["POSTGRES_USER"],
+        "connect_timeout": env["POSTGRES_CONNECT_TIMEOUT"],
+    }
+    if env["POSTGRES_PASSWORD"]:
+        params["password"] = env["POSTGRES_PASSWORD"]
+    return make_conninfo(**params), env["POSTGRES_SCHEMA"] or "public"

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
 
 from application.read_models import Change, Delete, Item, Put
-from infrastructure.event_store import postgres_env
+from infrastructure.event_store import postgres_conninfo
 from infrastructure.settings import Settings
 
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -357,16 +356,4 @@ def open_view_store(settings: Settings) -> SQLiteViewStore | PostgresViewStore:
     """The view store beside the configured event store."""
     if settings.database_url is None:
         return SQLiteViewStore(settings.data_dir / "views.sqlite")
-    env = postgres_env(settings.database_url)
-    params = {
-        "host": env["POSTGRES_HOST"],
-        "port": env["POSTGRES_PORT"],
-        "dbname": env["POSTGRES_DBNAME"],
-        "user": env["POSTGRES_USER"],
-        "connect_timeout": env["POSTGRES_CONNECT_TIMEOUT"],
-    }
-    if env["POSTGRES_PASSWORD"]:
-        params["password"] = env["POSTGRES_PASSWORD"]
-    return PostgresViewStore(
-        make_conninfo(**params), env["POSTGRES_SCHEMA"] or "public"
-    )
+    return PostgresViewStore(*postgres_conninfo(settings.database_url))

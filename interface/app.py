@@ -14,6 +14,7 @@ from interface.blueprints import (
     block_lists,
     health,
     me,
+    recovery,
     sellers,
     sessions,
     sub_accounts,
@@ -53,7 +54,15 @@ def create_app(
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"}
     )
-    for area in (health, sellers, sessions, me, sub_accounts, block_lists):
+    api.spec.components.security_scheme(
+        "uploadToken",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The recovery case's upload token",
+        },
+    )
+    for area in (health, sellers, sessions, me, sub_accounts, block_lists, recovery):
         api.register_blueprint(area.blp)
     rate_limits.install(app, settings)
     app.register_blueprint(

@@ -13,6 +13,8 @@ from application.ledger import Ledger
 from application.platform_people import PlatformPeople
 from application.ports import Clock
 from application.read_models import ProjectionRunner, ViewStore
+from application.recovery import Recovery
+from application.recovery_views import Outbox, OutboxDispatcher, RecoveryQueues
 from application.security_views import Alerts, LoginHistory
 from application.sellers import Sellers
 from application.sign_in import SignIn
@@ -20,6 +22,7 @@ from application.sub_accounts import SubAccounts
 from domain.password_policy import PasswordPolicy
 from infrastructure.argon2_hasher import Argon2Hasher
 from infrastructure.clock import SystemClock
+from infrastructure.document_vault import PostgresVault, open_notifier, open_vault
 from infrastructure.event_store import ledger_env
 from infrastructure.keys import cipher_key, ensure_keys, username_namespace
 from infrastructure.settings import Settings
@@ -43,6 +46,8 @@ class Services:
     access: AccessChecks
     platform_people: PlatformPeople
     block_lists: BlockLists
+    recovery: Recovery
+    outbox: OutboxDispatcher
 
     def close(self) -> None:
         """Release the stores' connections."""
@@ -56,6 +61,8 @@ def initialise(settings: Settings) -> list[str]:
     created = [str(path) for path in ensure_keys(settings)]
     services = build_services(settings, create_tables=True)
     services.views.create_tables()  # type: ignore[attr-defined]
+    if isinstance(services.recovery.vault, PostgresVault):
+        services.recovery.vault.create_tables()
     services.close()
     return created
 
@@ -76,8 +83,11 @@ def build_services(
     clock = clock or SystemClock()
     names = LoginNames(ledger, namespace)
     read_models = ProjectionRunner(
-        ledger, views, [LoginHistory(), Alerts(), BlockLookup()]
+        ledger,
+        views,
+        [LoginHistory(), Alerts(), BlockLookup(), RecoveryQueues(), Outbox()],
     )
+    vault = open_vault(settings)
     return Services(
         settings=settings,
         clock=clock,
@@ -91,4 +101,6 @@ def build_services(
         access=AccessChecks(ledger),
         platform_people=PlatformPeople(names, credentials, clock),
         block_lists=BlockLists(ledger, views, read_models, clock),
+        recovery=Recovery(names, credentials, vault, clock),
+        outbox=OutboxDispatcher(views, ledger, open_notifier(settings)),
     )

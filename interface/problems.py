@@ -43,6 +43,13 @@ STATUS_OF_CODE = {
     "daily_block_limit_reached": 422,
     "blocking_access_revoked": 403,
     "rate_limited": 429,
+    "case_already_open": 409,
+    "case_not_accepting_documents": 409,
+    "four_eyes_required": 403,
+    "no_documents": 409,
+    "case_not_decidable": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
 }
 
 

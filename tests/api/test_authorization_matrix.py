@@ -36,12 +36,16 @@ SUB = "/api/v1/sub-accounts/{finance_specialist}"
 CHECK = "/api/v1/authz/check?principal_id={finance_specialist}&permission=finance:view"
 BLOCK_CHECK = "/api/v1/sellers/{seller}/blocklist/check?buyer=b1&action=place_order"
 # How the concrete paths above name the operations of the OpenAPI document.
+NO_CASE = "00000000-0000-4000-8000-000000000000"
+CASE = f"/api/v1/recovery-cases/{NO_CASE}"
 SPEC_PATHS = [
     ("{finance_specialist}", "{sub_account_id}"),
     ("{seller}", "{seller_id}"),
     ("no-such-session", "{session_id}"),
     ("/nobody", "/{buyer}"),
     ("/b1/", "/{buyer}/"),
+    (NO_CASE, "{case_id}"),
+    ("/documents/doc1", "/documents/{document_id}"),
 ]
 
 # (method, path, JSON body, expected status by principal). Bodies are chosen so
@@ -95,6 +99,22 @@ MATRIX = [
         {},
         only({"platform_admin": 422}),
     ),
+    ("POST", "/api/v1/recovery-requests", {}, everyone(422)),
+    ("GET", "/api/v1/recovery-requests", None, only({"support_agent": 200})),
+    ("POST", "/api/v1/recovery-cases", {}, only({"support_agent": 422})),
+    ("GET", "/api/v1/recovery-cases", None, only({"support_agent": 200})),
+    ("GET", CASE, None, only({"support_agent": 404})),
+    # Uploads take the case's upload token, which no principal's token is.
+    ("POST", CASE + "/documents", None, everyone(401)),
+    ("GET", CASE + "/documents/doc1", None, only({"support_agent": 404})),
+    ("POST", CASE + "/decision", {}, only({"support_agent": 422})),
+    ("POST", CASE + "/reset", {}, everyone(422)),
+    (
+        "POST",
+        "/api/v1/platform/sellers/{seller}/unfreeze",
+        {},
+        only({"support_agent": 422}),
+    ),
     # Last: it ends each caller's session.
     ("DELETE", "/api/v1/sessions/current", None, only({PEOPLE: 204})),
 ]
@@ -116,9 +136,15 @@ def test_every_endpoint_answers_every_principal_as_the_table_says(client, cast):
     failures = []
     for method, path, body, expected in MATRIX:
         url = path.format(**cast.ids)
-        for principal in EVERYONE:
+        for n, principal in enumerate(EVERYONE):
+            # Each principal calls from an address of its own, as in real life
+            # (the per-address limits of the anonymous endpoints stay apart).
             response = client.open(
-                url, method=method, json=body, headers=cast.headers[principal]
+                url,
+                method=method,
+                json=body,
+                headers=cast.headers[principal],
+                environ_base={"REMOTE_ADDR": f"198.51.100.{100 + n}"},
             )
             if response.status_code != expected[principal]:
                 failures.append(

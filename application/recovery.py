@@ -1,0 +1,316 @@
+"""Account-takeover recovery: freeze, documents, four-eyes decision, reset."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.accounts import LoginNames
+from application.credentials import Credentials
+from application.ports import Clock, DocumentVault
+from application.principals import BearerToken, digest
+from domain.actor import Actor
+from domain.documents import DocumentTooLargeError, content_type_of
+from domain.password_policy import PasswordContext
+from domain.recovery_case import (
+    MAX_DOCUMENT_BYTES,
+    CaseNotFoundError,
+    CaseStatus,
+    CredentialRefusedError,
+    Decision,
+    DocumentNotFoundError,
+    DocumentType,
+    RecoveryCase,
+)
+from domain.recovery_request import RecoveryRequest
+from domain.seller_account import SellerAccount
+
+UPLOAD_TOKEN = "sgu1"  # noqa: S105 - version tags, not secrets
+RESET_TOKEN = "sgr1"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A received document: what it is, never its bytes."""
+
+    id: str
+    doc_type: str
+    sha256: str
+    size: int
+    content_type: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One step of a case: when, what, by whom."""
+
+    at: datetime
+    step: str
+    by: str | None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A recovery case as support agents see it."""
+
+    id: UUID
+    account_id: UUID
+    status: str
+    opened_by: str | None
+    reason: str
+    contact_email: str
+    documents: list[DocumentView]
+    timeline: list[TimelineEntry]
+    version: int
+    upload_token: str | None = None
+    reset_token: str | None = None
+
+
+def case_view(case: Any, events: list[Any], **tokens: str | None) -> CaseView:
+    """The agents' view of a case; tokens only when just issued."""
+    documents = [
+        DocumentView(
+            doc_id,
+            d["doc_type"],
+            d["sha256"],
+            d["size"],
+            d["content_type"],
+            d["received_at"],
+        )
+        for doc_id, d in case.documents.items()
+    ]
+    timeline = [
+        TimelineEntry(e.timestamp, type(e).__name__, e.actor.id) for e in events
+    ]
+    return CaseView(
+        case.id,
+        case.account_id,
+        case.status.value,
+        case.opened_by,
+        case.reason,
+        case.contact_email,
+        documents,
+        timeline,
+        case.version,
+        **tokens,
+    )
+
+
+class Recovery:
+    """The use cases of account-takeover recovery."""
+
+    def __init__(
+        self,
+        names: LoginNames,
+        credentials: Credentials,
+        vault: DocumentVault,
+        clock: Clock,
+    ) -> None:
+        self.names = names
+        self.ledger = names.ledger
+        self.credentials = credentials
+        self.vault = vault
+        self.clock = clock
+
+    def request(
+        self, username: str, contact_email: str, description: str, actor: Actor
+    ) -> UUID:
+        """Queue a stranger's request; the same answer whether the name exists."""
+        account = self.names.account_named(username)
+        account_id = account.id if isinstance(account, SellerAccount) else None
+        request = RecoveryRequest.submit(
+            username, account_id, contact_email, description, actor, self.clock.now()
+        )
+        self.ledger.save(request)
+        return request.id
+
+    def open(
+        self, account_id: UUID, reason: str, contact_email: str, actor: Actor
+    ) -> CaseView:
+        """Open a case: the account is frozen and every session of it and of its
+        sub-accounts ends, all in one commit."""
+        if not isinstance(self.ledger.find(account_id), SellerAccount):
+            raise CaseNotFoundError(str(account_id))
+        case_id = uuid.uuid4()
+        token = BearerToken.minted(UPLOAD_TOKEN, case_id, "upload")
+        now = self.clock.now()
+
+        def build() -> list[Any]:
+            shop = self.ledger.load(account_id)
+            shop.open_recovery(case_id, f"recovery: {reason}", actor, now)
+            staff = [self.ledger.load(i) for i in shop.sub_account_ids]
+            for sub_account in staff:
+                sub_account.revoke_all_sessions("account_frozen", actor, now)
+            case = RecoveryCase.open(
+                case_id, account_id, reason, contact_email, token.hash, actor, now
+            )
+            return [shop, case, *staff]
+
+        self.ledger.commit(build)
+        return case_view(
+            self.ledger.load(case_id), self._events(case_id), upload_token=token.value
+        )
+
+    def view(self, case_id: UUID) -> CaseView:
+        """One case, with its timeline."""
+        return case_view(self._case(case_id), self._events(case_id))
+
+    def check_upload(self, case_id: UUID, upload_token: str) -> None:
+        """Refuse an upload before its bytes are read: wrong token, closed case."""
+        case = self._case_for_token(
+            case_id,
+            upload_token,
+            UPLOAD_TOKEN,
+            lambda c, h: (
+                hmac.compare_digest(c.upload_token_hash, h)
+                and c.status is not CaseStatus.CLOSED
+            ),
+        )
+        case.check_can_receive()
+
+    def upload(
+        self,
+        case_id: UUID,
+        upload_token: str,
+        doc_type: DocumentType,
+        data: bytes,
+        actor: Actor,
+    ) -> DocumentView:
+        """Take one document from the owner; a refusal leaves nothing behind."""
+        self.check_upload(case_id, upload_token)
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise DocumentTooLargeError(str(len(data)))
+        content_type = content_type_of(data)
+        document_id = uuid.uuid4().hex
+        sha256 = hashlib.sha256(data).hexdigest()
+        self.vault.put(document_id, data)
+        now = self.clock.now()
+        try:
+            self.ledger.update(
+                case_id,
+                lambda c: c.receive_document(
+                    document_id, doc_type, sha256, len(data), content_type, actor, now
+                ),
+            )
+        except BaseException:
+            self.vault.delete(document_id)  # nothing acknowledged, nothing kept
+            raise
+        return DocumentView(
+            document_id, doc_type.value, sha256, len(data), content_type, now
+        )
+
+    def download(
+        self, case_id: UUID, document_id: str, actor: Actor
+    ) -> tuple[bytes, str]:
+        """A document's bytes for an agent; every view is recorded first."""
+        case = self._case(case_id)
+        if document_id not in case.documents:
+            raise DocumentNotFoundError(document_id)
+        now = self.clock.now()
+        self.ledger.update(case_id, lambda c: c.view_document(document_id, actor, now))
+        content_type: str = case.documents[document_id]["content_type"]
+        return self.vault.get(document_id), content_type
+
+    def decide(
+        self, case_id: UUID, decision: Decision, note: str, actor: Actor
+    ) -> CaseView:
+        """A second agent's verdict; approval issues a single-use reset token."""
+        self._case(case_id)
+        token = BearerToken.minted(RESET_TOKEN, case_id, "reset")
+        now = self.clock.now()
+        self.ledger.update(
+            case_id, lambda c: c.decide(decision, note, token.hash, actor, now)
+        )
+        approved = decision is Decision.APPROVE
+        return case_view(
+            self.ledger.load(case_id),
+            self._events(case_id),
+            reset_token=token.value if approved else None,
+        )
+
+    def reset(
+        self, case_id: UUID, reset_token: str, new_password: str, actor: Actor
+    ) -> UUID:
+        """The owner sets a new password: two-step cleared, every old session
+        ended, the account restored and the case closed, in one commit."""
+        case = self._case_for_token(
+            case_id,
+            reset_token,
+            RESET_TOKEN,
+            lambda c, h: c.accepts_reset_token(h, self.clock.now()),
+        )
+        account_id: UUID = case.account_id
+        shop = self.ledger.load(account_id)
+        hasher = self.credentials.hasher
+        new_hash = self.credentials.hash_new_password(
+            new_password,
+            PasswordContext(
+                shop.username,
+                shop.email,
+                shop.birth_date,
+                matches_recent=lambda p: any(
+                    hasher.verify(h, p) for h in shop.password_history
+                ),
+            ),
+        )
+        token_hash = digest(reset_token)
+        now = self.clock.now()
+
+        def build() -> list[Any]:
+            fresh_case = self.ledger.load(case_id)
+            if not fresh_case.accepts_reset_token(token_hash, now):
+                raise CredentialRefusedError(str(case_id))  # used meanwhile
+            fresh_shop = self.ledger.load(account_id)
+            fresh_shop.reset_credentials(new_hash, actor, now)
+            fresh_case.close("credentials_reset", actor, now)
+            return [fresh_shop, fresh_case]
+
+        self.ledger.commit(build)
+        return account_id
+
+    def unfreeze(self, seller_id: UUID, reason: str, actor: Actor) -> None:
+        """A false alarm: restore the account and close its open case."""
+        if not isinstance(self.ledger.find(seller_id), SellerAccount):
+            raise CaseNotFoundError(str(seller_id))
+        now = self.clock.now()
+
+        def build() -> list[Any]:
+            shop = self.ledger.load(seller_id)
+            changed: list[Any] = [shop]
+            if shop.open_case_id is not None:
+                case = self.ledger.load(shop.open_case_id)
+                case.close("false_alarm", actor, now)
+                changed.append(case)
+            shop.end_recovery(actor, now)
+            shop.unfreeze(reason, actor, now)
+            return changed
+
+        self.ledger.commit(build)
+
+    def _events(self, case_id: UUID) -> list[Any]:
+        return list(self.ledger.events.get(case_id))
+
+    def _case(self, case_id: UUID) -> Any:
+        case = self.ledger.find(case_id)
+        if not isinstance(case, RecoveryCase):
+            raise CaseNotFoundError(str(case_id))
+        return case
+
+    def _case_for_token(
+        self, case_id: UUID, token: str, prefix: str, accepts: Any
+    ) -> Any:
+        parsed = BearerToken.parse(token, prefixes=(prefix,))
+        case = self.ledger.find(parsed.owner_id)
+        if (
+            parsed.owner_id != case_id
+            or not isinstance(case, RecoveryCase)
+            or not accepts(case, parsed.hash)
+        ):
+            raise CredentialRefusedError(str(case_id))
+        return case

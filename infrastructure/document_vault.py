@@ -1,0 +1,154 @@
+"""The document vault: envelope encryption (AES-256-GCM) on a filesystem or in
+PostgreSQL. Each document has its own key, wrapped by the master key."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from pathlib import Path
+
+import psycopg
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+from psycopg import sql
+
+from infrastructure.event_store import postgres_conninfo
+from infrastructure.notifier import LogNotifier, SmtpNotifier
+from infrastructure.settings import Settings
+
+MAGIC = b"SGV1"  # format tag: MAGIC | wrapped key (40) | nonce (12) | ciphertext
+DOCUMENT_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class VaultError(RuntimeError):
+    """The vault cannot store or give back a document."""
+
+
+class EnvelopeCipher:
+    """A fresh AES-256-GCM key per document, wrapped (RFC 3394) by the master key."""
+
+    def __init__(self, master_key: bytes) -> None:
+        if len(master_key) != 32:
+            msg = "the document master key must be 256 bits"
+            raise VaultError(msg)
+        self._master = master_key
+
+    @classmethod
+    def from_key_file(cls, path: Path) -> EnvelopeCipher:
+        """The cipher of the key file `sellerguard init` made."""
+        return cls(base64.b64decode(path.read_bytes().strip()))
+
+    def seal(self, document_id: str, data: bytes) -> bytes:
+        """Encrypt; the document id is bound in as associated data."""
+        key = AESGCM.generate_key(256)
+        nonce = os.urandom(12)
+        ciphertext = AESGCM(key).encrypt(nonce, data, document_id.encode())
+        return MAGIC + aes_key_wrap(self._master, key) + nonce + ciphertext
+
+    def open(self, document_id: str, blob: bytes) -> bytes:
+        """Decrypt and authenticate."""
+        if not blob.startswith(MAGIC):
+            msg = f"document {document_id} is not a vault blob"
+            raise VaultError(msg)
+        wrapped, nonce, ciphertext = blob[4:44], blob[44:56], blob[56:]
+        key = aes_key_unwrap(self._master, wrapped)
+        return AESGCM(key).decrypt(nonce, ciphertext, document_id.encode())
+
+
+class FilesystemVault:
+    """Documents as files under the data directory; ids are ours, never names."""
+
+    def __init__(self, directory: Path, cipher: EnvelopeCipher) -> None:
+        self.directory = directory
+        self.cipher = cipher
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def put(self, document_id: str, data: bytes) -> None:
+        path = self._path(document_id)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(self.cipher.seal(document_id, data))
+        os.chmod(partial, 0o600)
+        partial.replace(path)  # appears whole or not at all
+
+    def get(self, document_id: str) -> bytes:
+        return self.cipher.open(document_id, self._path(document_id).read_bytes())
+
+    def delete(self, document_id: str) -> None:
+        self._path(document_id).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def _path(self, document_id: str) -> Path:
+        if not DOCUMENT_ID.fullmatch(document_id):
+            msg = f"not a document id: {document_id!r}"
+            raise VaultError(msg)
+        return self.directory / f"{document_id}.sgv"
+
+
+class PostgresVault:
+    """Documents in a PostgreSQL table, for several hosts."""
+
+    TABLE = "sellerguard_documents"
+
+    def __init__(self, conninfo: str, schema: str, cipher: EnvelopeCipher) -> None:
+        self.conninfo = conninfo
+        self.cipher = cipher
+        self.table = sql.Identifier(schema, self.TABLE)
+
+    def create_tables(self) -> None:
+        """Create the table once (`sellerguard init`)."""
+        self._execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (id TEXT PRIMARY KEY, "
+                "blob BYTEA NOT NULL)"
+            ).format(self.table)
+        )
+
+    def put(self, document_id: str, data: bytes) -> None:
+        blob = self.cipher.seal(document_id, data)
+        self._execute(
+            sql.SQL("INSERT INTO {} (id, blob) VALUES (%s, %s)").format(self.table),
+            (document_id, blob),
+        )
+
+    def get(self, document_id: str) -> bytes:
+        with psycopg.connect(self.conninfo) as conn:
+            row = conn.execute(
+                sql.SQL("SELECT blob FROM {} WHERE id = %s").format(self.table),
+                (document_id,),
+            ).fetchone()
+        if row is None:
+            msg = f"no document {document_id}"
+            raise VaultError(msg)
+        return self.cipher.open(document_id, bytes(row[0]))
+
+    def delete(self, document_id: str) -> None:
+        self._execute(
+            sql.SQL("DELETE FROM {} WHERE id = %s").format(self.table), (document_id,)
+        )
+
+    def close(self) -> None:
+        """Connections are opened per call; nothing to release."""
+
+    def _execute(
+        self, statement: sql.Composed, params: tuple[object, ...] = ()
+    ) -> None:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            conn.execute(statement, params)
+
+
+def open_vault(settings: Settings) -> FilesystemVault | PostgresVault:
+    """The vault beside the configured store: files, or a PostgreSQL table."""
+    cipher = EnvelopeCipher.from_key_file(settings.document_key_file)
+    if settings.database_url is None:
+        return FilesystemVault(settings.data_dir / "documents", cipher)
+    return PostgresVault(*postgres_conninfo(settings.database_url), cipher)
+
+
+def open_notifier(settings: Settings) -> SmtpNotifier | LogNotifier:
+    """E-mail through the configured relay, or only the log without one."""
+    if settings.smtp_url:
+        return SmtpNotifier(settings.smtp_url, settings.mail_from)
+    return LogNotifier()
