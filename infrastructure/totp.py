@@ -79,7 +79,8 @@ class Totp:
         if not _well_formed(code):
             return None
         given = code.encode("ascii")
-        window = (now, now - 1, now + 1)
+        # No step before the epoch (the counter is unsigned).
+        window = tuple(step for step in (now, now - 1, now + 1) if step >= 0)
         # Compare with every step of the window, so timing tells nothing.
         matching = [
             step

@@ -11,6 +11,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from infrastructure.settings import Settings
 from interface import logs, problems, rate_limits, request_context
 from interface.blueprints import (
+    audit_integrity,
     block_lists,
     health,
     me,
@@ -62,7 +63,17 @@ def create_app(
             "description": "The recovery case's upload token",
         },
     )
-    for area in (health, sellers, sessions, me, sub_accounts, block_lists, recovery):
+    areas = (
+        health,
+        sellers,
+        sessions,
+        me,
+        sub_accounts,
+        block_lists,
+        recovery,
+        audit_integrity,
+    )
+    for area in areas:
         api.register_blueprint(area.blp)
     rate_limits.install(app, settings)
     app.register_blueprint(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import signal
 import sys
@@ -19,6 +20,7 @@ from domain.roles import SERVICE_SCOPES, StaffRole
 from infrastructure.keys import KeyFileError
 from infrastructure.settings import Settings, SettingsError
 from interface import logs
+from interface.cli_integrity import verify as verify_integrity
 from interface.composition import Services, build_services, initialise
 
 
@@ -152,12 +154,40 @@ def run_projections(poll: float) -> None:
     logs.configure(services.settings.log_level)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # The integrity chain and the owners' outbox follow the log beside them.
+    helpers = [
+        threading.Thread(target=services.integrity.follow, args=(stop,), daemon=True),
+        threading.Thread(
+            target=_dispatch_outbox, args=(services, stop, poll), daemon=True
+        ),
+    ]
+    for helper in helpers:
+        helper.start()
     try:
         services.read_models.run_forever(stop, poll)
     except KeyboardInterrupt:
-        pass
+        stop.set()
     finally:
+        for helper in helpers:
+            helper.join(timeout=10)
         services.close()
+
+
+def _dispatch_outbox(services: Services, stop: threading.Event, poll: float) -> None:
+    while not stop.is_set():
+        try:
+            services.outbox.dispatch()
+        except Exception:  # a relay down: log, wait, try again
+            logging.getLogger(__name__).exception("outbox: dispatch failed")
+        stop.wait(max(poll, 1.0))
+
+
+@cli.group()
+def audit() -> None:
+    """The audit history: verify its integrity, export it, replay it."""
+
+
+audit.add_command(verify_integrity)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

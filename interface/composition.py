@@ -9,6 +9,7 @@ from application.account_security import AccountSecurity
 from application.accounts import LoginNames
 from application.block_lists import BlockLists, BlockLookup
 from application.credentials import Credentials
+from application.integrity import IntegrityChain
 from application.ledger import Ledger
 from application.platform_people import PlatformPeople
 from application.ports import Clock
@@ -21,9 +22,11 @@ from application.sign_in import SignIn
 from application.sub_accounts import SubAccounts
 from domain.password_policy import PasswordPolicy
 from infrastructure.argon2_hasher import Argon2Hasher
+from infrastructure.chain_store import open_chain_store
 from infrastructure.clock import SystemClock
 from infrastructure.document_vault import PostgresVault, open_notifier, open_vault
 from infrastructure.event_store import ledger_env
+from infrastructure.integrity_signer import Ed25519Signer
 from infrastructure.keys import cipher_key, ensure_keys, username_namespace
 from infrastructure.settings import Settings
 from infrastructure.totp import Totp
@@ -48,11 +51,13 @@ class Services:
     block_lists: BlockLists
     recovery: Recovery
     outbox: OutboxDispatcher
+    integrity: IntegrityChain
 
     def close(self) -> None:
         """Release the stores' connections."""
         self.ledger.close()
         self.views.close()  # type: ignore[attr-defined]
+        self.integrity.close()
 
 
 def initialise(settings: Settings) -> list[str]:
@@ -61,6 +66,7 @@ def initialise(settings: Settings) -> list[str]:
     created = [str(path) for path in ensure_keys(settings)]
     services = build_services(settings, create_tables=True)
     services.views.create_tables()  # type: ignore[attr-defined]
+    services.integrity.store.create_tables()  # type: ignore[attr-defined]
     if isinstance(services.recovery.vault, PostgresVault):
         services.recovery.vault.create_tables()
     services.close()
@@ -88,6 +94,14 @@ def build_services(
         [LoginHistory(), Alerts(), BlockLookup(), RecoveryQueues(), Outbox()],
     )
     vault = open_vault(settings)
+    chain_store = open_chain_store(settings)
+    integrity = IntegrityChain(
+        ledger,
+        chain_store,
+        Ed25519Signer(settings.signing_key_file),
+        clock,
+        log=chain_store,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -103,4 +117,5 @@ def build_services(
         block_lists=BlockLists(ledger, views, read_models, clock),
         recovery=Recovery(names, credentials, vault, clock),
         outbox=OutboxDispatcher(views, ledger, open_notifier(settings)),
+        integrity=integrity,
     )

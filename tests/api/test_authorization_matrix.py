@@ -115,6 +115,9 @@ MATRIX = [
         {},
         only({"support_agent": 422}),
     ),
+    ("GET", "/api/v1/audit/integrity", None, only({"auditor": 200})),
+    ("GET", "/api/v1/audit/checkpoints", None, only({"auditor": 200})),
+    ("GET", "/api/v1/audit/public-key", None, only({"auditor": 200})),
     # Last: it ends each caller's session.
     ("DELETE", "/api/v1/sessions/current", None, only({PEOPLE: 204})),
 ]
