@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench conformance install clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ test: lint
 
 bench: $(INSTALLED)
 	$(BIN)/python scripts/bench_append.py
+	$(BIN)/python scripts/bench_login.py
+	$(BIN)/python scripts/bench_check.py
+	$(BIN)/python scripts/bench_integrity.py
+	$(BIN)/python scripts/bench_projection.py
+
+# Schemathesis against the served OpenAPI document, as every kind of caller.
+conformance: $(INSTALLED)
+	$(BIN)/python scripts/conformance.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

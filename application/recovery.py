@@ -13,7 +13,7 @@ from uuid import UUID
 from application.accounts import LoginNames
 from application.credentials import Credentials
 from application.ports import Clock, DocumentVault
-from application.principals import BearerToken, digest
+from application.principals import BearerToken, UnauthorizedError, digest
 from domain.actor import Actor
 from domain.documents import DocumentTooLargeError, content_type_of
 from domain.password_policy import PasswordContext
@@ -305,7 +305,12 @@ class Recovery:
     def _case_for_token(
         self, case_id: UUID, token: str, prefix: str, accepts: Any
     ) -> Any:
-        parsed = BearerToken.parse(token, prefixes=(prefix,))
+        try:
+            parsed = BearerToken.parse(token, prefixes=(prefix,))
+        except UnauthorizedError:
+            if prefix == UPLOAD_TOKEN:
+                raise  # a malformed upload credential is 401, as documented
+            raise CredentialRefusedError(str(case_id)) from None  # the reset: 403
         case = self.ledger.find(parsed.owner_id)
         if (
             parsed.owner_id != case_id
