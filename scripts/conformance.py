@@ -89,7 +89,7 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1):  # noqa: S310
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1):
                 return process, base
         except OSError:
             time.sleep(0.2)
