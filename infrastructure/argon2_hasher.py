@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import argon2
@@ -10,14 +11,20 @@ from argon2.exceptions import InvalidHashError, VerificationError
 logger = logging.getLogger(__name__)
 
 
+@functools.cache
+def _warn_cheapest() -> None:
+    """Once per process: every component that hashes would say it again."""
+    logger.warning(
+        "Argon2 profile CHEAPEST is for tests only: passwords are weakly hashed"
+    )
+
+
 class Argon2Hasher:
     """The ``PasswordHasher`` port, with the parameters of one Argon2 profile."""
 
     def __init__(self, parameters: argon2.Parameters, profile_name: str = "") -> None:
         if profile_name == "CHEAPEST":
-            logger.warning(
-                "Argon2 profile CHEAPEST is for tests only: passwords are weakly hashed"
-            )
+            _warn_cheapest()
         self._hasher = argon2.PasswordHasher.from_parameters(parameters)
 
     def hash(self, password: str) -> str:

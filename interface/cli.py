@@ -20,6 +20,7 @@ from domain.roles import SERVICE_SCOPES, StaffRole
 from infrastructure.keys import KeyFileError
 from infrastructure.settings import Settings, SettingsError
 from interface import logs
+from interface.cli_demo import demo
 from interface.cli_integrity import verify as verify_integrity
 from interface.composition import Services, build_services, initialise
 
@@ -188,6 +189,7 @@ def audit() -> None:
 
 
 audit.add_command(verify_integrity)
+cli.add_command(demo)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
