@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint bench conformance install clean
+.PHONY: run test lint bench conformance faults install clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ bench: $(INSTALLED)
 # Schemathesis against the served OpenAPI document, as every kind of caller.
 conformance: $(INSTALLED)
 	$(BIN)/python scripts/conformance.py
+
+# kill -9 a worker, then the whole server, under write load: nothing
+# acknowledged may be lost (bounded: about 15 s a store).
+faults: $(INSTALLED)
+	$(BIN)/python scripts/fault_test.py --quick --store sqlite
+	$(BIN)/python scripts/fault_test.py --quick --store postgres
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
