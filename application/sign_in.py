@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from domain.sign_in import (
 )
 
 SECOND_STEP_METHODS = ("totp", "recovery_code")
+SERVICE_KEY_FRESHNESS = 0.05  # seconds
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class SignIn:
         self.clock = clock
         # Unknown usernames pay one verification too, so time reveals nothing.
         self._decoy_hash = hasher.hash(secrets.token_urlsafe(16))
+        self._service_keys: dict[str, tuple[float, Principal]] = {}
+        self.ledger.after_save(self._forget_service_keys)
 
     def login(
         self, username: str, password: str, attempt: Attempt, actor: Actor
@@ -191,14 +195,26 @@ class SignIn:
         return seller is not None and seller.status is AccountStatus.FROZEN
 
     def _authenticate_service(self, parsed: BearerToken) -> Principal:
+        # Services call at checkout rates: a key confirmed within the last
+        # SERVICE_KEY_FRESHNESS is trusted without asking the store again
+        # (a revocation elsewhere takes effect within that; here, at once).
+        cached = self._service_keys.get(parsed.hash)
+        if cached is not None and time.monotonic() - cached[0] < SERVICE_KEY_FRESHNESS:
+            return cached[1]
         key = self.ledger.peek(parsed.owner_id)
         if (
             not isinstance(key, ServiceKey)
             or key.revoked
             or not hmac.compare_digest(key.key_hash, parsed.hash)
         ):
+            self._service_keys.pop(parsed.hash, None)
             raise UnauthorizedError("no such service key")
-        return principal_of(key, None)
+        principal = principal_of(key, None)
+        self._service_keys[parsed.hash] = (time.monotonic(), principal)
+        return principal
+
+    def _forget_service_keys(self, position: int) -> None:
+        self._service_keys.clear()
 
     def _challenge(
         self, account_id: UUID, attempt: Attempt, actor: Actor, rehash: str | None
