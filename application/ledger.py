@@ -13,8 +13,13 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import Environment
 
 from application.transcodings import ActorAsDict, DateAsISO
+from domain.audit_trail import AuditTrail
+from domain.block_list import BlockList
 from domain.errors import SellerGuardError
+from domain.recovery_case import RecoveryCase
 from domain.seller_account import SellerAccount
+from domain.staff_account import StaffAccount
+from domain.sub_account import SubAccount
 
 SNAPSHOT_INTERVAL = 100
 # Conflicting saves are retried on fresh state, with a growing random pause
@@ -45,7 +50,10 @@ class Ledger(Application[UUID]):
     """
 
     name = "sellerguard"
-    snapshotting_intervals = {SellerAccount: SNAPSHOT_INTERVAL}
+    snapshotting_intervals = dict.fromkeys(
+        (SellerAccount, SubAccount, StaffAccount, BlockList, RecoveryCase, AuditTrail),
+        SNAPSHOT_INTERVAL,
+    )
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self._listeners: list[Callable[[int], None]] = []
@@ -59,7 +67,10 @@ class Ledger(Application[UUID]):
         The library would merge ``os.environ`` (with ``SELLERGUARD_`` prefixed
         keys taking precedence); configuration is read in one place instead.
         """
-        return Environment(name, dict(env or {}))
+        given = dict(env or {})
+        # What the library would derive from the class (snapshots on).
+        given.setdefault("IS_SNAPSHOTTING_ENABLED", "y")
+        return Environment(name, given)
 
     def after_save(self, listener: Callable[[int], None]) -> None:
         """Call ``listener`` with the position of every commit this process makes."""

@@ -72,8 +72,9 @@ class Settings:
                 env, "SELLERGUARD_SIGNING_KEY_FILE", keys / "signing.pem"
             ),
             login_rate_limit=_rate(env, "SELLERGUARD_LOGIN_RATE_LIMIT", "30/minute"),
-            recovery_rate_limit=_rate(env, "SELLERGUARD_RECOVERY_RATE_LIMIT",
-                                      "10/hour"),
+            recovery_rate_limit=_rate(
+                env, "SELLERGUARD_RECOVERY_RATE_LIMIT", "10/hour"
+            ),
             smtp_url=env.get("SELLERGUARD_SMTP_URL") or None,
             mail_from=env.get("SELLERGUARD_MAIL_FROM") or "sellerguard@localhost",
             rate_limit_storage=env.get("SELLERGUARD_RATE_LIMIT_STORAGE") or "memory://",

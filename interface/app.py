@@ -13,6 +13,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from infrastructure.settings import Settings
 from interface import logs, problems, rate_limits, request_context
 from interface.blueprints import (
+    audit,
     audit_integrity,
     block_lists,
     health,
@@ -86,6 +87,7 @@ def create_app(
         block_lists,
         recovery,
         audit_integrity,
+        audit,
     )
     for area in areas:
         api.register_blueprint(area.blp)

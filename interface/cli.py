@@ -13,6 +13,7 @@ from typing import Any
 import click
 from gunicorn.app.base import BaseApplication
 
+from application.audit import AuditIndexer
 from application.read_models import UnknownProjectionError
 from domain.actor import Actor, ActorKind
 from domain.errors import SellerGuardError
@@ -20,6 +21,8 @@ from domain.roles import SERVICE_SCOPES, StaffRole
 from infrastructure.keys import KeyFileError
 from infrastructure.settings import Settings, SettingsError
 from interface import logs
+from interface.cli_audit import export as export_audit
+from interface.cli_audit import replay as replay_audit
 from interface.cli_demo import demo
 from interface.cli_integrity import verify as verify_integrity
 from interface.composition import Services, build_services, initialise
@@ -71,6 +74,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "control_socket_disable": True,
         },
     ).run()
+
+
+AUDIT_INDEX = AuditIndexer.name
 
 
 @cli.group()
@@ -136,11 +142,16 @@ def projections() -> None:
 def rebuild(names: tuple[str, ...]) -> None:
     """Rebuild read models (default: all) from position zero."""
     services = _services()
+    wanted = [name for name in names if name != AUDIT_INDEX]
     try:
-        applied = services.read_models.rebuild(list(names) or None)
+        applied = 0
+        if wanted or not names:  # unknown names fail before anything is reset
+            applied = services.read_models.rebuild(wanted or None)
+        if not names or AUDIT_INDEX in names:
+            applied += services.audit.indexer.rebuild()
     except UnknownProjectionError as error:
-        known = ", ".join(p.name for p in services.read_models.projections)
-        msg = f"unknown read model {error}; known: {known}"
+        known = [p.name for p in services.read_models.projections] + [AUDIT_INDEX]
+        msg = f"unknown read model {error}; known: {', '.join(known)}"
         raise click.ClickException(msg) from None
     finally:
         services.close()
@@ -158,6 +169,9 @@ def run_projections(poll: float) -> None:
     # The integrity chain and the owners' outbox follow the log beside them.
     helpers = [
         threading.Thread(target=services.integrity.follow, args=(stop,), daemon=True),
+        threading.Thread(
+            target=services.audit.indexer.follow, args=(stop, poll), daemon=True
+        ),
         threading.Thread(
             target=_dispatch_outbox, args=(services, stop, poll), daemon=True
         ),
@@ -189,6 +203,8 @@ def audit() -> None:
 
 
 audit.add_command(verify_integrity)
+audit.add_command(export_audit)
+audit.add_command(replay_audit)
 cli.add_command(demo)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from application.access import AccessChecks
 from application.account_security import AccountSecurity
 from application.accounts import LoginNames
+from application.audit import Audit, AuditIndexer
 from application.block_lists import BlockLists, BlockLookup
 from application.credentials import Credentials
 from application.integrity import IntegrityChain
@@ -22,6 +23,7 @@ from application.sign_in import SignIn
 from application.sub_accounts import SubAccounts
 from domain.password_policy import PasswordPolicy
 from infrastructure.argon2_hasher import Argon2Hasher
+from infrastructure.audit_store import open_audit_store
 from infrastructure.chain_store import open_chain_store
 from infrastructure.clock import SystemClock
 from infrastructure.document_vault import PostgresVault, open_notifier, open_vault
@@ -52,12 +54,14 @@ class Services:
     recovery: Recovery
     outbox: OutboxDispatcher
     integrity: IntegrityChain
+    audit: Audit
 
     def close(self) -> None:
         """Release the stores' connections."""
         self.ledger.close()
         self.views.close()  # type: ignore[attr-defined]
         self.integrity.close()
+        self.audit.store.close()
 
 
 def initialise(settings: Settings) -> list[str]:
@@ -67,6 +71,7 @@ def initialise(settings: Settings) -> list[str]:
     services = build_services(settings, create_tables=True)
     services.views.create_tables()  # type: ignore[attr-defined]
     services.integrity.store.create_tables()  # type: ignore[attr-defined]
+    services.audit.store.create_tables()
     if isinstance(services.recovery.vault, PostgresVault):
         services.recovery.vault.create_tables()
     services.close()
@@ -118,4 +123,5 @@ def build_services(
         recovery=Recovery(names, credentials, vault, clock),
         outbox=OutboxDispatcher(views, ledger, open_notifier(settings)),
         integrity=integrity,
+        audit=Audit(ledger, AuditIndexer(ledger, open_audit_store(settings)), clock),
     )

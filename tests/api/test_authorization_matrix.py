@@ -45,6 +45,7 @@ SPEC_PATHS = [
     ("/nobody", "/{buyer}"),
     ("/b1/", "/{buyer}/"),
     (NO_CASE, "{case_id}"),
+    ("/aggregates/{seller_id}", "/aggregates/{aggregate_id}"),
     ("/documents/doc1", "/documents/{document_id}"),
 ]
 
@@ -118,6 +119,9 @@ MATRIX = [
     ("GET", "/api/v1/audit/integrity", None, only({"auditor": 200})),
     ("GET", "/api/v1/audit/checkpoints", None, only({"auditor": 200})),
     ("GET", "/api/v1/audit/public-key", None, only({"auditor": 200})),
+    ("GET", "/api/v1/audit/events", None, only({"auditor": 200})),
+    ("GET", "/api/v1/audit/aggregates/{seller}/events", None, only({"auditor": 200})),
+    ("GET", "/api/v1/audit/aggregates/{seller}/state", None, only({"auditor": 200})),
     # Last: it ends each caller's session.
     ("DELETE", "/api/v1/sessions/current", None, only({PEOPLE: 204})),
 ]

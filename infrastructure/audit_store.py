@@ -1,0 +1,497 @@
+"""The audit index's stores: its own SQLite file, or PostgreSQL tables.
+
+One row per event, an index for each filter auditors use and one on
+``(aggregate_id, occurred_at, version)`` for "as it stood at that moment";
+the aggregates' types; and the tracking position, moved in the same
+transaction as the rows it covers (compare-and-set), so each event is indexed
+exactly once even when several processes follow the log.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+from psycopg_pool import ConnectionPool
+
+from application.audit import AuditFilters, IndexRow
+from infrastructure.event_store import postgres_env
+from infrastructure.settings import Settings
+
+TRACKING_NAME = "audit_index"
+BUSY_TIMEOUT_SECONDS = 10.0
+CACHE_KIB = 64 * 1024
+CHECKPOINT_PAGES = 10_000
+IDS_PER_QUERY = 500
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+# The filters, as (column, operator); ``since`` and ``until`` bound the time.
+FILTERS = {
+    "aggregate_id": ("aggregate_id", "="),
+    "aggregate_type": ("aggregate_type", "="),
+    "event_type": ("event_type", "="),
+    "actor_id": ("actor_id", "="),
+    "since": ("occurred_at", ">="),
+    "until": ("occurred_at", "<"),
+}
+TYPES_OF = (
+    "SELECT aggregate_id, aggregate_type FROM audit_aggregates "
+    "WHERE aggregate_id IN ({marks})"
+)
+PLACES = ", ".join("?" * 8)
+COLUMNS = (
+    "position, aggregate_id, aggregate_type, version, event_type, occurred_at, "
+    "actor_kind, actor_id"
+)
+# (name, columns): one index per filter, each ending in the log order the
+# reads are sorted by, and one for replaying an aggregate as of a moment.
+INDEXES = (
+    ("by_aggregate", "aggregate_id, position"),
+    ("by_aggregate_time", "aggregate_id, occurred_at, version"),
+    ("by_aggregate_type", "aggregate_type, position"),
+    ("by_event_type", "event_type, position"),
+    ("by_actor", "actor_id, position"),
+    ("by_time", "occurred_at, position"),
+)
+
+SQLITE_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS audit_index (
+        position INTEGER PRIMARY KEY,
+        aggregate_id BLOB NOT NULL,
+        aggregate_type TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        event_type TEXT NOT NULL,
+        occurred_at INTEGER NOT NULL,
+        actor_kind TEXT NOT NULL,
+        actor_id TEXT
+    )""",
+    *(
+        f"CREATE INDEX IF NOT EXISTS audit_index_{name} ON audit_index ({columns})"
+        for name, columns in INDEXES
+    ),
+    """CREATE TABLE IF NOT EXISTS audit_aggregates (
+        aggregate_id BLOB PRIMARY KEY,
+        aggregate_type TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS audit_tracking (
+        projection TEXT PRIMARY KEY,
+        position INTEGER NOT NULL
+    )""",
+)
+
+
+def _micros(moment: datetime) -> int:
+    """SQLite keeps moments as whole microseconds since 1970 (UTC): exact, ordered."""
+    since = moment - EPOCH
+    return (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
+
+
+def _where(
+    filters: AuditFilters, after: int, stop: int | None, mark: str
+) -> tuple[list[str], list[Any]]:
+    """The conditions (fixed column names, ``mark`` placeholders) and parameters."""
+    conditions, params = [f"position > {mark}"], [after]
+    if stop is not None:
+        conditions.append(f"position <= {mark}")
+        params.append(stop)
+    for name, (column, operator) in FILTERS.items():
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(f"{column} {operator} {mark}")
+            params.append(value)
+    return conditions, params
+
+
+class SQLiteAuditStore:
+    """The audit index in its own SQLite file (WAL), one connection per thread."""
+
+    # Fixed names only, never input: the rule against built SQL does not apply.
+    INSERT_ROW = f"INSERT INTO audit_index ({COLUMNS}) VALUES ({PLACES})"  # noqa: S608
+    INSERT_TYPE = (
+        "INSERT OR IGNORE INTO audit_aggregates (aggregate_id, aggregate_type) "
+        "VALUES (?, ?)"
+    )
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._closed = False
+        self._connection().execute("PRAGMA journal_mode=WAL")
+        self.create_tables()
+
+    def create_tables(self) -> None:
+        """Create the tables and indexes when missing (done on opening too)."""
+        with self._immediate() as c:
+            for statement in SQLITE_SCHEMA:
+                c.execute(statement)
+
+    def position(self) -> int:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT position FROM audit_tracking WHERE projection = ?",
+                (TRACKING_NAME,),
+            )
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    def apply(
+        self,
+        from_position: int,
+        to_position: int,
+        rows: Sequence[IndexRow],
+        aggregates: Sequence[tuple[UUID, str]],
+    ) -> bool:
+        with self._immediate() as c:
+            c.execute(
+                "INSERT OR IGNORE INTO audit_tracking (projection, position) "
+                "VALUES (?, 0)",
+                (TRACKING_NAME,),
+            )
+            moved = c.execute(
+                "UPDATE audit_tracking SET position = ? "
+                "WHERE projection = ? AND position = ?",
+                (to_position, TRACKING_NAME, from_position),
+            )
+            if moved.rowcount != 1:
+                c.execute("ROLLBACK")
+                return False
+            c.executemany(
+                self.INSERT_ROW,
+                [
+                    (
+                        r.position,
+                        r.aggregate_id.bytes,
+                        r.aggregate_type,
+                        r.version,
+                        r.event_type,
+                        _micros(r.occurred_at),
+                        r.actor_kind,
+                        r.actor_id,
+                    )
+                    for r in rows
+                ],
+            )
+            c.executemany(self.INSERT_TYPE, [(i.bytes, t) for i, t in aggregates])
+        return True
+
+    def aggregate_types(self, aggregate_ids: Collection[UUID]) -> dict[UUID, str]:
+        ids = [i.bytes for i in aggregate_ids]
+        found: dict[UUID, str] = {}
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = ids[start : start + IDS_PER_QUERY]
+            marks = ", ".join("?" * len(chunk))
+            query = TYPES_OF.format(marks=marks)
+            for aggregate_id, aggregate_type in self._connection().execute(
+                query, chunk
+            ):
+                found[UUID(bytes=aggregate_id)] = aggregate_type
+        return found
+
+    def select(
+        self, filters: AuditFilters, after: int, limit: int, stop: int | None = None
+    ) -> list[IndexRow]:
+        conditions, params = _where(filters, after, stop, "?")
+        params = [_sqlite_value(p) for p in params]
+        query = (
+            f"SELECT {COLUMNS} FROM audit_index "  # noqa: S608 - fixed names only
+            f"WHERE {' AND '.join(conditions)} ORDER BY position LIMIT ?"
+        )
+        rows = self._connection().execute(query, [*params, limit]).fetchall()
+        return [
+            IndexRow(
+                position=r[0],
+                aggregate_id=UUID(bytes=r[1]),
+                aggregate_type=r[2],
+                version=r[3],
+                event_type=r[4],
+                occurred_at=EPOCH + r[5] * MICROSECOND,
+                actor_kind=r[6],
+                actor_id=r[7],
+            )
+            for r in rows
+        ]
+
+    def version_as_of(self, aggregate_id: UUID, moment: datetime) -> int | None:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT version FROM audit_index "
+                "WHERE aggregate_id = ? AND occurred_at <= ? "
+                "ORDER BY occurred_at DESC, version DESC LIMIT 1",
+                (aggregate_id.bytes, _micros(moment)),
+            )
+            .fetchone()
+        )
+        return None if row is None else int(row[0])
+
+    @contextmanager
+    def bulk_loading(self) -> Iterator[None]:
+        with self._immediate() as c:
+            for name, _ in INDEXES:
+                c.execute(f"DROP INDEX IF EXISTS audit_index_{name}")
+        try:
+            yield
+        finally:
+            self.create_tables()
+
+    def reset(self) -> None:
+        with self._immediate() as c:
+            c.execute(
+                "DELETE FROM audit_tracking WHERE projection = ?", (TRACKING_NAME,)
+            )
+            c.execute("DELETE FROM audit_index")
+            c.execute("DELETE FROM audit_aggregates")
+
+    def close(self) -> None:
+        """Close every thread's connection; the store cannot be used afterwards."""
+        with self._guard:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is not None:
+            return connection
+        with self._guard:
+            if self._closed:
+                msg = f"audit store {self.path} is closed"
+                raise sqlite3.ProgrammingError(msg)
+            # Autocommit: transactions are the explicit BEGIN IMMEDIATE below;
+            # check_same_thread is off only so that close() can close them all.
+            connection = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            # The index can be rebuilt from the log: a power cut may cost the
+            # last commits, a crashed process nothing.
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
+            self._connections.append(connection)
+        self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction holding the write lock from its start."""
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        if connection.in_transaction:
+            connection.execute("COMMIT")
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _micros(value)
+    if isinstance(value, UUID):
+        return value.bytes
+    return value
+
+
+class PostgresAuditStore:
+    """The audit index in PostgreSQL tables, in the event store's schema."""
+
+    def __init__(self, conninfo: str, schema: str, *, timeout: float = 5.0) -> None:
+        self.schema = schema
+        self._names = {
+            "index": sql.Identifier(schema, "sellerguard_audit_index"),
+            "aggregates": sql.Identifier(schema, "sellerguard_audit_aggregates"),
+            "tracking": sql.Identifier(schema, "sellerguard_audit_tracking"),
+        }
+        self._sql = {
+            name: sql.SQL(text).format(**self._names) for name, text in _PG.items()
+        }
+        self.pool: ConnectionPool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=5,
+            open=True,
+            timeout=timeout,
+            name="sellerguard-audit",
+        )
+        try:
+            self.pool.wait(timeout)
+        except BaseException:
+            self.pool.close()
+            raise
+
+    def create_tables(self) -> None:
+        """Create the tables and indexes when missing (run by ``sellerguard init``)."""
+        with self.pool.connection() as conn:
+            for name in ("create_index", "create_aggregates", "create_tracking"):
+                conn.execute(self._sql[name])
+            for name, columns in INDEXES:
+                conn.execute(
+                    sql.SQL(
+                        "CREATE INDEX IF NOT EXISTS {name} ON {index} ({cols})"
+                    ).format(
+                        name=sql.Identifier(f"sellerguard_audit_index_{name}"),
+                        index=self._names["index"],
+                        cols=sql.SQL(columns),
+                    )
+                )
+
+    def position(self) -> int:
+        with self.pool.connection() as conn:
+            row = conn.execute(self._sql["position"], (TRACKING_NAME,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def apply(
+        self,
+        from_position: int,
+        to_position: int,
+        rows: Sequence[IndexRow],
+        aggregates: Sequence[tuple[UUID, str]],
+    ) -> bool:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            # The row lock taken by the UPDATE serialises competing indexers;
+            # a loser's WHERE is re-checked against the winner's position.
+            cur.execute(self._sql["ensure_tracking"], (TRACKING_NAME,))
+            cur.execute(self._sql["move"], (to_position, TRACKING_NAME, from_position))
+            if cur.rowcount != 1:
+                conn.rollback()
+                return False
+            with cur.copy(self._sql["copy_rows"]) as copy:
+                for r in rows:
+                    copy.write_row(
+                        (
+                            r.position,
+                            r.aggregate_id,
+                            r.aggregate_type,
+                            r.version,
+                            r.event_type,
+                            r.occurred_at,
+                            r.actor_kind,
+                            r.actor_id,
+                        )
+                    )
+            if aggregates:
+                cur.executemany(self._sql["insert_type"], list(aggregates))
+        return True
+
+    def aggregate_types(self, aggregate_ids: Collection[UUID]) -> dict[UUID, str]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(self._sql["types"], (list(aggregate_ids),)).fetchall()
+        return {row[0]: row[1] for row in rows}
+
+    def select(
+        self, filters: AuditFilters, after: int, limit: int, stop: int | None = None
+    ) -> list[IndexRow]:
+        conditions, params = _where(filters, after, stop, "%s")
+        query = sql.SQL(
+            "SELECT {columns} FROM {index} WHERE {where} ORDER BY position LIMIT %s"
+        ).format(
+            columns=sql.SQL(COLUMNS),
+            index=self._names["index"],
+            where=sql.SQL(" AND ".join(conditions)),
+        )
+        with self.pool.connection() as conn:
+            rows = conn.execute(query, [*params, limit]).fetchall()
+        return [IndexRow(*row) for row in rows]
+
+    def version_as_of(self, aggregate_id: UUID, moment: datetime) -> int | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(self._sql["as_of"], (aggregate_id, moment)).fetchone()
+        return None if row is None else int(row[0])
+
+    @contextmanager
+    def bulk_loading(self) -> Iterator[None]:
+        with self.pool.connection() as conn:
+            for name, _ in INDEXES:
+                conn.execute(
+                    sql.SQL("DROP INDEX IF EXISTS {name}").format(
+                        name=sql.Identifier(
+                            self.schema, f"sellerguard_audit_index_{name}"
+                        )
+                    )
+                )
+        try:
+            yield
+        finally:
+            self.create_tables()
+
+    def reset(self) -> None:
+        with self.pool.connection() as conn:
+            # Tracking first: its row lock waits for an indexer mid-apply.
+            conn.execute(self._sql["reset_tracking"], (TRACKING_NAME,))
+            conn.execute(self._sql["reset_rows"])
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.pool.close()
+
+
+_PG = {
+    "create_index": """CREATE TABLE IF NOT EXISTS {index} (
+        position BIGINT PRIMARY KEY,
+        aggregate_id UUID NOT NULL,
+        aggregate_type TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        event_type TEXT NOT NULL,
+        occurred_at TIMESTAMPTZ NOT NULL,
+        actor_kind TEXT NOT NULL,
+        actor_id TEXT)""",
+    "create_aggregates": """CREATE TABLE IF NOT EXISTS {aggregates} (
+        aggregate_id UUID PRIMARY KEY,
+        aggregate_type TEXT NOT NULL)""",
+    "create_tracking": """CREATE TABLE IF NOT EXISTS {tracking} (
+        projection TEXT PRIMARY KEY,
+        position BIGINT NOT NULL)""",
+    "position": "SELECT position FROM {tracking} WHERE projection = %s",
+    "ensure_tracking": "INSERT INTO {tracking} (projection, position) "
+    "VALUES (%s, 0) ON CONFLICT (projection) DO NOTHING",
+    "move": "UPDATE {tracking} SET position = %s "
+    "WHERE projection = %s AND position = %s",
+    "copy_rows": f"COPY {{index}} ({COLUMNS}) FROM STDIN",
+    "insert_type": "INSERT INTO {aggregates} (aggregate_id, aggregate_type) "
+    "VALUES (%s, %s) ON CONFLICT (aggregate_id) DO NOTHING",
+    "types": "SELECT aggregate_id, aggregate_type FROM {aggregates} "
+    "WHERE aggregate_id = ANY(%s)",
+    "as_of": "SELECT version FROM {index} "
+    "WHERE aggregate_id = %s AND occurred_at <= %s "
+    "ORDER BY occurred_at DESC, version DESC LIMIT 1",
+    "reset_tracking": "DELETE FROM {tracking} WHERE projection = %s",
+    "reset_rows": "TRUNCATE {index}, {aggregates}",
+}
+
+
+def open_audit_store(settings: Settings) -> SQLiteAuditStore | PostgresAuditStore:
+    """The audit index beside the configured event store."""
+    if settings.database_url is None:
+        return SQLiteAuditStore(settings.data_dir / "audit.sqlite")
+    env = postgres_env(settings.database_url)
+    params = {
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "dbname": env["POSTGRES_DBNAME"],
+        "user": env["POSTGRES_USER"],
+        "connect_timeout": env["POSTGRES_CONNECT_TIMEOUT"],
+    }
+    if env["POSTGRES_PASSWORD"]:
+        params["password"] = env["POSTGRES_PASSWORD"]
+    return PostgresAuditStore(
+        make_conninfo(**params), env["POSTGRES_SCHEMA"] or "public"
+    )

@@ -1,0 +1,140 @@
+"""Schemas of the auditors' read side: filtered events, and replayed state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+
+from interface.schemas.fields import Timestamp
+from interface.schemas.lists import DEFAULT_LIMIT, MAX_LIMIT
+
+MAX_POSITION = (1 << 63) - 1
+TYPE_NAME = ma.validate.Regexp(
+    r"^[A-Za-z][A-Za-z0-9_.]{0,99}\Z",
+    error="A type is a name such as SellerAccount or SubAccount.RoleChanged.",
+)
+MOMENT_HELP = "RFC 3339 with a time zone, e.g. 2026-11-22T15:04:05.123456Z"
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+ACTOR_ID = ma.validate.Regexp(
+    r"^[^\x00-\x1f\x7f]{1,200}\Z",
+    error="An actor id is 1 to 200 printable characters.",
+)
+
+
+class Moment(ma.fields.AwareDateTime):
+    """An RFC 3339 moment with its time zone, loaded in UTC."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        return moment.astimezone(UTC)
+
+
+def _moment(description: str) -> Moment:
+    # The range keeps every moment expressible in UTC and in RFC 3339.
+    return Moment(
+        load_default=None,
+        validate=ma.validate.Range(EARLIEST, LATEST, max_inclusive=False),
+        metadata={"description": f"{description} ({MOMENT_HELP})"},
+    )
+
+
+def _after() -> ma.fields.Integer:
+    return ma.fields.Integer(
+        load_default=0,
+        validate=ma.validate.Range(0, MAX_POSITION),
+        metadata={"description": "Only events after this log position (a `next`)."},
+    )
+
+
+def _limit() -> ma.fields.Integer:
+    return ma.fields.Integer(
+        load_default=DEFAULT_LIMIT, validate=ma.validate.Range(1, MAX_LIMIT)
+    )
+
+
+class AuditEventsArgsSchema(ma.Schema):
+    """Which events: every filter given must hold."""
+
+    after = _after()
+    limit = _limit()
+    aggregate_id = ma.fields.UUID(load_default=None)
+    aggregate_type = ma.fields.String(
+        load_default=None, validate=TYPE_NAME, metadata={"example": "SubAccount"}
+    )
+    event_type = ma.fields.String(
+        load_default=None,
+        validate=TYPE_NAME,
+        metadata={"example": "SubAccount.RoleChanged"},
+    )
+    actor_id = ma.fields.String(load_default=None, validate=ACTOR_ID)
+    since = _moment("Events that occurred at or after this moment")
+    until = _moment("Events that occurred before this moment")
+
+    @ma.validates_schema
+    def since_before_until(self, data: dict[str, Any], **_: Any) -> None:
+        if data["since"] and data["until"] and data["since"] >= data["until"]:
+            raise ma.ValidationError("until must be later than since.", "until")
+
+
+class AggregateEventsArgsSchema(ma.Schema):
+    """Which page of one aggregate's events."""
+
+    after = _after()
+    limit = _limit()
+
+
+class AggregateStateArgsSchema(ma.Schema):
+    """Which moment of the aggregate's life: a version or a moment, or now."""
+
+    version = ma.fields.Integer(
+        load_default=None, validate=ma.validate.Range(1, MAX_POSITION)
+    )
+    as_of = _moment("The aggregate as it stood at this moment")
+
+    @ma.validates_schema
+    def version_or_moment(self, data: dict[str, Any], **_: Any) -> None:
+        if data["version"] is not None and data["as_of"] is not None:
+            message = "Give version or as_of, not both."
+            raise ma.ValidationError({"version": [message], "as_of": [message]})
+
+
+class ActorSchema(ma.Schema):
+    """Who acted (``system`` for automatic actions)."""
+
+    kind = ma.fields.String(required=True)
+    id = ma.fields.String(required=True, allow_none=True)
+
+
+class AuditEventSchema(ma.Schema):
+    """One event as auditors see it; ``data`` has its fields, secrets redacted."""
+
+    position = ma.fields.Integer(required=True)
+    aggregate_id = ma.fields.UUID(required=True)
+    aggregate_type = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+    event_type = ma.fields.String(required=True)
+    occurred_at = Timestamp(required=True)
+    actor = ma.fields.Nested(ActorSchema, required=True)
+    request_id = ma.fields.String(required=True, allow_none=True)
+    ip = ma.fields.String(required=True, allow_none=True)
+    data = ma.fields.Dict(keys=ma.fields.String(), required=True)
+
+
+class AuditEventPageSchema(ma.Schema):
+    """A page of events in log order; pass ``next`` as ``after`` for the next."""
+
+    items = ma.fields.List(ma.fields.Nested(AuditEventSchema), required=True)
+    next = ma.fields.Integer(required=True, allow_none=True)
+
+
+class AggregateStateSchema(ma.Schema):
+    """An aggregate as it stood then, secrets redacted."""
+
+    aggregate_type = ma.fields.String(required=True)
+    id = ma.fields.UUID(required=True)
+    version = ma.fields.Integer(required=True)
+    as_of = Timestamp(required=True)
+    state = ma.fields.Dict(keys=ma.fields.String(), required=True)
