@@ -9,8 +9,6 @@ exactly once even when several processes follow the log.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -19,17 +17,14 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
 
 from application.audit import AuditFilters, IndexRow
-from infrastructure.event_store import postgres_env
+from infrastructure.event_store import postgres_conninfo
 from infrastructure.settings import Settings
+from infrastructure.sqlite_file import REBUILDABLE, SQLiteFile
 
 TRACKING_NAME = "audit_index"
-BUSY_TIMEOUT_SECONDS = 10.0
-CACHE_KIB = 64 * 1024
-CHECKPOINT_PAGES = 10_000
 IDS_PER_QUERY = 500
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -123,22 +118,18 @@ class SQLiteAuditStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
-        self._closed = False
-        self._connection().execute("PRAGMA journal_mode=WAL")
+        self._file = SQLiteFile(path, REBUILDABLE)
         self.create_tables()
 
     def create_tables(self) -> None:
         """Create the tables and indexes when missing (done on opening too)."""
-        with self._immediate() as c:
+        with self._file.immediate() as c:
             for statement in SQLITE_SCHEMA:
                 c.execute(statement)
 
     def position(self) -> int:
         row = (
-            self._connection()
+            self._file.connection()
             .execute(
                 "SELECT position FROM audit_tracking WHERE projection = ?",
                 (TRACKING_NAME,),
@@ -154,7 +145,7 @@ class SQLiteAuditStore:
         rows: Sequence[IndexRow],
         aggregates: Sequence[tuple[UUID, str]],
     ) -> bool:
-        with self._immediate() as c:
+        with self._file.immediate() as c:
             c.execute(
                 "INSERT OR IGNORE INTO audit_tracking (projection, position) "
                 "VALUES (?, 0)",
@@ -194,7 +185,7 @@ class SQLiteAuditStore:
             chunk = ids[start : start + IDS_PER_QUERY]
             marks = ", ".join("?" * len(chunk))
             query = TYPES_OF.format(marks=marks)
-            for aggregate_id, aggregate_type in self._connection().execute(
+            for aggregate_id, aggregate_type in self._file.connection().execute(
                 query, chunk
             ):
                 found[UUID(bytes=aggregate_id)] = aggregate_type
@@ -209,7 +200,7 @@ class SQLiteAuditStore:
             f"SELECT {COLUMNS} FROM audit_index "  # noqa: S608 - fixed names only
             f"WHERE {' AND '.join(conditions)} ORDER BY position LIMIT ?"
         )
-        rows = self._connection().execute(query, [*params, limit]).fetchall()
+        rows = self._file.connection().execute(query, [*params, limit]).fetchall()
         return [
             IndexRow(
                 position=r[0],
@@ -226,7 +217,7 @@ class SQLiteAuditStore:
 
     def version_as_of(self, aggregate_id: UUID, moment: datetime) -> int | None:
         row = (
-            self._connection()
+            self._file.connection()
             .execute(
                 "SELECT version FROM audit_index "
                 "WHERE aggregate_id = ? AND occurred_at <= ? "
@@ -239,7 +230,7 @@ class SQLiteAuditStore:
 
     @contextmanager
     def bulk_loading(self) -> Iterator[None]:
-        with self._immediate() as c:
+        with self._file.immediate() as c:
             for name, _ in INDEXES:
                 c.execute(f"DROP INDEX IF EXISTS audit_index_{name}")
         try:
@@ -248,7 +239,7 @@ class SQLiteAuditStore:
             self.create_tables()
 
     def reset(self) -> None:
-        with self._immediate() as c:
+        with self._file.immediate() as c:
             c.execute(
                 "DELETE FROM audit_tracking WHERE projection = ?", (TRACKING_NAME,)
             )
@@ -257,50 +248,7 @@ class SQLiteAuditStore:
 
     def close(self) -> None:
         """Close every thread's connection; the store cannot be used afterwards."""
-        with self._guard:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        for connection in connections:
-            connection.close()
-
-    def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is not None:
-            return connection
-        with self._guard:
-            if self._closed:
-                msg = f"audit store {self.path} is closed"
-                raise sqlite3.ProgrammingError(msg)
-            # Autocommit: transactions are the explicit BEGIN IMMEDIATE below;
-            # check_same_thread is off only so that close() can close them all.
-            connection = sqlite3.connect(
-                self.path,
-                timeout=BUSY_TIMEOUT_SECONDS,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            # The index can be rebuilt from the log: a power cut may cost the
-            # last commits, a crashed process nothing.
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-            connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
-            self._connections.append(connection)
-        self._local.connection = connection
-        return connection
-
-    @contextmanager
-    def _immediate(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction holding the write lock from its start."""
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        if connection.in_transaction:
-            connection.execute("COMMIT")
+        self._file.close()
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -482,16 +430,4 @@ def open_audit_store(settings: Settings) -> SQLiteAuditStore | PostgresAuditStor
     """The audit index beside the configured event store."""
     if settings.database_url is None:
         return SQLiteAuditStore(settings.data_dir / "audit.sqlite")
-    env = postgres_env(settings.database_url)
-    params = {
-        "host": env["POSTGRES_HOST"],
-        "port": env["POSTGRES_PORT"],
-        "dbname": env["POSTGRES_DBNAME"],
-        "user": env["POSTGRES_USER"],
-        "connect_timeout": env["POSTGRES_CONNECT_TIMEOUT"],
-    }
-    if env["POSTGRES_PASSWORD"]:
-        params["password"] = env["POSTGRES_PASSWORD"]
-    return PostgresAuditStore(
-        make_conninfo(**params), env["POSTGRES_SCHEMA"] or "public"
-    )
+    return PostgresAuditStore(*postgres_conninfo(settings.database_url))

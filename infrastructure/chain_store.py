@@ -9,23 +9,20 @@ ports of ``application.integrity``.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
 
 from application.integrity import Checkpoint, Link, Row
 from application.ledger import Ledger
-from infrastructure.event_store import postgres_env
+from infrastructure.event_store import postgres_conninfo
 from infrastructure.settings import Settings
+from infrastructure.sqlite_file import SQLiteFile
 
-BUSY_TIMEOUT_SECONDS = 10.0
 PG_EVENTS_TABLE = f"{Ledger.name}_events"  # the library's name for the ledger's table
 
 SQLITE_SCHEMA = (
@@ -51,53 +48,14 @@ SQLITE_CHECKPOINT = (
 )
 
 
-class _Connections:
-    """One connection per thread to one SQLite file, all closed by ``close()``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
-        self._closed = False
-
-    def get(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is not None:
-            return connection
-        with self._guard:
-            if self._closed:
-                msg = f"chain store {self.path} is closed"
-                raise sqlite3.ProgrammingError(msg)
-            # Autocommit: transactions are explicit; check_same_thread is off
-            # only so that close() can close every thread's connection.
-            connection = sqlite3.connect(
-                self.path,
-                timeout=BUSY_TIMEOUT_SECONDS,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            self._all.append(connection)
-        self._local.connection = connection
-        return connection
-
-    def close(self) -> None:
-        with self._guard:
-            self._closed = True
-            connections, self._all = self._all, []
-        for connection in connections:
-            connection.close()
-
-
 class SQLiteChainStore:
     """Links and checkpoints in their own file (WAL); events read from the ledger's."""
 
     def __init__(self, path: Path, events_path: Path) -> None:
         self.path = path
-        self._chain = _Connections(path)
-        self._events = _Connections(events_path)
-        connection = self._chain.get()
-        connection.execute("PRAGMA journal_mode=WAL")
+        self._chain = SQLiteFile(path)
+        self._events = SQLiteFile(events_path, wal=False)  # the ledger's own file
+        connection = self._chain.connection()
         for statement in SQLITE_SCHEMA:
             connection.execute(statement)
 
@@ -106,7 +64,7 @@ class SQLiteChainStore:
 
     def last_link(self) -> Link | None:
         row = (
-            self._chain.get()
+            self._chain.connection()
             .execute("SELECT position, hash FROM links ORDER BY position DESC LIMIT 1")
             .fetchone()
         )
@@ -114,7 +72,7 @@ class SQLiteChainStore:
 
     def links(self, after: int, upto: int) -> Sequence[Link]:
         return (
-            self._chain.get()
+            self._chain.connection()
             .execute(
                 "SELECT position, hash FROM links "
                 "WHERE position > ? AND position <= ? ORDER BY position",
@@ -126,7 +84,7 @@ class SQLiteChainStore:
     def add(self, links: Sequence[Link], checkpoints: Sequence[Checkpoint]) -> None:
         if not links and not checkpoints:
             return
-        connection = self._chain.get()
+        connection = self._chain.connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
             connection.executemany(
@@ -144,7 +102,7 @@ class SQLiteChainStore:
 
     def last_checkpoint(self) -> Checkpoint | None:
         row = (
-            self._chain.get()
+            self._chain.connection()
             .execute(f"{SQLITE_CHECKPOINT} ORDER BY position DESC LIMIT 1")
             .fetchone()
         )
@@ -152,7 +110,7 @@ class SQLiteChainStore:
 
     def checkpoints(self, after: int = 0, limit: int | None = None) -> list[Checkpoint]:
         rows = (
-            self._chain.get()
+            self._chain.connection()
             .execute(
                 f"{SQLITE_CHECKPOINT} WHERE position > ? ORDER BY position LIMIT ?",
                 (after, -1 if limit is None else limit),
@@ -162,7 +120,11 @@ class SQLiteChainStore:
         return [_checkpoint(row, datetime.fromisoformat(row[2])) for row in rows]
 
     def rows(self, after: int, upto: int, limit: int) -> Sequence[Row]:
-        return self._events.get().execute(SQLITE_ROWS, (after, upto, limit)).fetchall()
+        return (
+            self._events.connection()
+            .execute(SQLITE_ROWS, (after, upto, limit))
+            .fetchall()
+        )
 
     def close(self) -> None:
         """Close every thread's connections; the store cannot be used afterwards."""
@@ -296,16 +258,4 @@ def open_chain_store(settings: Settings) -> SQLiteChainStore | PostgresChainStor
         return SQLiteChainStore(
             settings.data_dir / "integrity.sqlite", settings.sqlite_path
         )
-    env = postgres_env(settings.database_url)
-    params = {
-        "host": env["POSTGRES_HOST"],
-        "port": env["POSTGRES_PORT"],
-        "dbname": env["POSTGRES_DBNAME"],
-        "user": env["POSTGRES_USER"],
-        "connect_timeout": env["POSTGRES_CONNECT_TIMEOUT"],
-    }
-    if env["POSTGRES_PASSWORD"]:
-        params["password"] = env["POSTGRES_PASSWORD"]
-    return PostgresChainStore(
-        make_conninfo(**params), env["POSTGRES_SCHEMA"] or "public"
-    )
+    return PostgresChainStore(*postgres_conninfo(settings.database_url))

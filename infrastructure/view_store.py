@@ -8,10 +8,7 @@ what makes a projection apply each event exactly once across processes.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -22,10 +19,7 @@ from psycopg_pool import ConnectionPool
 from application.read_models import Change, Delete, Item, Put
 from infrastructure.event_store import postgres_conninfo
 from infrastructure.settings import Settings
-
-BUSY_TIMEOUT_SECONDS = 10.0
-CACHE_KIB = 32 * 1024
-CHECKPOINT_PAGES = 10_000
+from infrastructure.sqlite_file import REBUILDABLE, SQLiteFile
 
 SQLITE_SCHEMA = (
     """CREATE TABLE IF NOT EXISTS view_items (
@@ -82,13 +76,8 @@ class SQLiteViewStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
-        self._closed = False
-        connection = self._connection()
-        connection.execute("PRAGMA journal_mode=WAL")
-        with self._immediate() as c:
+        self._file = SQLiteFile(path, REBUILDABLE)
+        with self._file.immediate() as c:
             for statement in SQLITE_SCHEMA:
                 c.execute(statement)
 
@@ -97,7 +86,7 @@ class SQLiteViewStore:
 
     def position(self, projection: str) -> int:
         row = (
-            self._connection()
+            self._file.connection()
             .execute(
                 "SELECT position FROM view_tracking WHERE projection = ?",
                 (projection,),
@@ -113,7 +102,7 @@ class SQLiteViewStore:
         to_position: int,
         changes: Sequence[tuple[int, Change]],
     ) -> bool:
-        with self._immediate() as c:
+        with self._file.immediate() as c:
             c.execute(
                 "INSERT OR IGNORE INTO view_tracking (projection, position) "
                 "VALUES (?, 0)",
@@ -136,7 +125,7 @@ class SQLiteViewStore:
     ) -> list[Item]:
         upper = (1 << 63) - 1 if before is None else before
         rows = (
-            self._connection()
+            self._file.connection()
             .execute(
                 "SELECT item_id, position, data FROM view_items "
                 "WHERE view = ? AND key = ? AND position < ? "
@@ -149,7 +138,7 @@ class SQLiteViewStore:
 
     def get(self, view: str, key: str, item_id: str) -> Item | None:
         row = (
-            self._connection()
+            self._file.connection()
             .execute(
                 "SELECT item_id, position, data FROM view_items "
                 "WHERE view = ? AND key = ? AND item_id = ?",
@@ -161,7 +150,7 @@ class SQLiteViewStore:
 
     def find(self, view: str, item_id: str) -> list[tuple[str, Item]]:
         rows = (
-            self._connection()
+            self._file.connection()
             .execute(
                 "SELECT key, item_id, position, data FROM view_items "
                 "WHERE view = ? AND item_id = ? ORDER BY position DESC, key",
@@ -172,7 +161,7 @@ class SQLiteViewStore:
         return [(row[0], Item(row[1], row[2], json.loads(row[3]))) for row in rows]
 
     def reset(self, projection: str, views: Sequence[str]) -> None:
-        with self._immediate() as c:
+        with self._file.immediate() as c:
             c.execute("DELETE FROM view_tracking WHERE projection = ?", (projection,))
             c.executemany(
                 "DELETE FROM view_items WHERE view = ?", [(v,) for v in views]
@@ -180,52 +169,7 @@ class SQLiteViewStore:
 
     def close(self) -> None:
         """Close every thread's connection; the store cannot be used afterwards."""
-        with self._guard:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        for connection in connections:
-            connection.close()
-
-    def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is not None:
-            return connection
-        with self._guard:
-            if self._closed:
-                msg = f"view store {self.path} is closed"
-                raise sqlite3.ProgrammingError(msg)
-            # Autocommit mode: transactions are the explicit BEGIN IMMEDIATE
-            # below; check_same_thread is off only so close() can close them.
-            connection = sqlite3.connect(
-                self.path,
-                timeout=BUSY_TIMEOUT_SECONDS,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            # Views can be rebuilt from the log, so losing the last commits to
-            # a power cut is acceptable; a crashed process loses nothing.
-            connection.execute("PRAGMA synchronous=NORMAL")
-            # A rebuild writes three B-trees at random keys: a larger page
-            # cache and fewer, larger checkpoints (each one fsyncs) halve it.
-            connection.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-            connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
-            self._connections.append(connection)
-        self._local.connection = connection
-        return connection
-
-    @contextmanager
-    def _immediate(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction holding the write lock from its start (no upgrade)."""
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        if connection.in_transaction:
-            connection.execute("COMMIT")
+        self._file.close()
 
 
 class PostgresViewStore:
