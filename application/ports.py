@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
+
+from application.integrity_check import Checkpoint, Link, Row
 
 
 class Clock(Protocol):
@@ -71,4 +74,65 @@ class Notifier(Protocol):
 
     def send(self, to: str, subject: str, body: str) -> None:
         """Deliver one message."""
+        ...
+
+
+class IntegritySigner(Protocol):
+    """Signs checkpoints with a key kept outside the database."""
+
+    @property
+    def key_id(self) -> str:
+        """A short, stable name of the key."""
+        ...
+
+    def sign(self, message: bytes) -> bytes:
+        """The signature of the message."""
+        ...
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        """Whether the signature is this key's signature of the message."""
+        ...
+
+    def public_key_pem(self) -> str:
+        """The public key, PEM (SubjectPublicKeyInfo)."""
+        ...
+
+
+class ChainStore(Protocol):
+    """Keeps one link per position and the signed checkpoints; inserts are idempotent.
+
+    Several processes may extend the chain at once: they compute the same
+    links, and a position already stored is left as it is.
+    """
+
+    def last_link(self) -> Link | None:
+        """The link at the highest position, if any."""
+        ...
+
+    def links(self, after: int, upto: int) -> Sequence[Link]:
+        """The links at positions in ``(after, upto]``, in order."""
+        ...
+
+    def add(self, links: Sequence[Link], checkpoints: Sequence[Checkpoint]) -> None:
+        """Store links and checkpoints in one transaction, skipping stored positions."""
+        ...
+
+    def last_checkpoint(self) -> Checkpoint | None:
+        """The checkpoint at the highest position, if any."""
+        ...
+
+    def checkpoints(self, after: int = 0, limit: int | None = None) -> list[Checkpoint]:
+        """Checkpoints at positions above ``after``, in order."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        ...
+
+
+class StoredLog(Protocol):
+    """The ledger's stored events as raw rows, read without decoding."""
+
+    def rows(self, after: int, upto: int, limit: int) -> Sequence[Row]:
+        """At most ``limit`` rows at positions in ``(after, upto]``, in order."""
         ...

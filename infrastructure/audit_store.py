@@ -19,7 +19,7 @@ from uuid import UUID
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from application.audit import AuditFilters, IndexRow
+from application.audit_index import AuditFilters, IndexRow
 from infrastructure.event_store import postgres_conninfo
 from infrastructure.settings import Settings
 from infrastructure.sqlite_file import REBUILDABLE, SQLiteFile

@@ -4,7 +4,7 @@ Each store keeps the chain's links and signed checkpoints (idempotent
 inserts: a position already stored is left alone, so processes extending the
 chain at once agree) and reads the ledger's stored events as raw rows, the
 fast path of verification. It implements the ``ChainStore`` and ``StoredLog``
-ports of ``application.integrity``.
+ports of ``application.ports``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from application.integrity import Checkpoint, Link, Row
+from application.integrity_check import Checkpoint, Link, Row
 from application.ledger import Ledger
 from infrastructure.event_store import postgres_conninfo
 from infrastructure.settings import Settings

@@ -13,7 +13,7 @@ from typing import Any
 import click
 from gunicorn.app.base import BaseApplication
 
-from application.audit import AuditIndexer
+from application.audit_index import AuditIndexer
 from application.read_models import UnknownProjectionError
 from domain.actor import Actor, ActorKind
 from domain.errors import SellerGuardError

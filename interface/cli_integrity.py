@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from application.integrity import IntegrityReport, Reason
+from application.integrity_check import IntegrityReport, Reason
 from infrastructure.settings import Settings, SettingsError
 from interface.composition import build_services
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from application.access import AccessChecks
 from application.account_security import AccountSecurity
 from application.accounts import LoginNames
-from application.audit import Audit, AuditIndexer
+from application.audit import Audit
+from application.audit_index import AuditIndexer
 from application.block_lists import BlockLists, BlockLookup
 from application.credentials import Credentials
 from application.integrity import IntegrityChain

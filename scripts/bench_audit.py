@@ -34,7 +34,8 @@ from uuid import UUID, uuid4
 
 from eventsourcing.cryptography import AESCipher
 
-from application.audit import Audit, AuditIndexer
+from application.audit import Audit
+from application.audit_index import AuditIndexer
 from application.ledger import Ledger
 from domain.actor import Actor, ActorKind
 from domain.seller_account import SellerAccount

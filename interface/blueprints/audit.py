@@ -9,7 +9,8 @@ import marshmallow as ma
 from flask import current_app
 from flask_smorest import Blueprint
 
-from application.audit import AggregateState, Audit, AuditFilters, AuditPage
+from application.audit import AggregateState, Audit, AuditPage
+from application.audit_index import AuditFilters
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
 from interface.schemas.audit import (

@@ -7,7 +7,8 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from application.integrity import IntegrityChain, IntegrityReport, PublicKey
+from application.integrity import IntegrityChain, PublicKey
+from application.integrity_check import IntegrityReport
 from interface.auth import requires
 from interface.blueprints.documenting import problems
 from interface.schemas.integrity import (

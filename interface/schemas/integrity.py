@@ -7,7 +7,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from application.integrity import Reason
+from application.integrity_check import Reason
 from interface.schemas.fields import Timestamp
 
 

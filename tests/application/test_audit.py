@@ -19,12 +19,10 @@ from application.audit import (
     Audit,
     AuditAggregateNotFoundError,
     AuditEventView,
-    AuditFilters,
-    AuditIndexer,
     VersionAndMomentError,
-    redact,
-    state_of,
 )
+from application.audit_index import AuditFilters, AuditIndexer
+from application.redaction import redact, state_of
 from domain.actor import Actor, ActorKind
 from domain.audit_trail import AuditTrail
 from domain.roles import Role, StaffRole

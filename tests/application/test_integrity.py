@@ -16,11 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from eventsourcing.persistence import IntegrityError
 
-from application.integrity import (
-    IntegrityChain,
-    Reason,
-    canonical_bytes,
-)
+from application.integrity import IntegrityChain
+from application.integrity_check import Reason, canonical_bytes
 from domain.actor import Actor, ActorKind
 from domain.username import Username
 from domain.username_index import UsernameIndex
