@@ -17,10 +17,9 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import sql
-from psycopg_pool import ConnectionPool
 
 from application.audit_index import AuditFilters, IndexRow
-from infrastructure.event_store import postgres_conninfo
+from infrastructure.event_store import open_pool, postgres_conninfo
 from infrastructure.settings import Settings
 from infrastructure.sqlite_file import REBUILDABLE, SQLiteFile
 
@@ -272,19 +271,7 @@ class PostgresAuditStore:
         self._sql = {
             name: sql.SQL(text).format(**self._names) for name, text in _PG.items()
         }
-        self.pool: ConnectionPool = ConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=5,
-            open=True,
-            timeout=timeout,
-            name="sellerguard-audit",
-        )
-        try:
-            self.pool.wait(timeout)
-        except BaseException:
-            self.pool.close()
-            raise
+        self.pool = open_pool(conninfo, "sellerguard-audit", timeout)
 
     def create_tables(self) -> None:
         """Create the tables and indexes when missing (run by ``sellerguard init``)."""

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from psycopg import sql
-from psycopg_pool import ConnectionPool
 
 from application.integrity_check import Checkpoint, Link, Row
 from application.ledger import Ledger
-from infrastructure.event_store import postgres_conninfo
+from infrastructure.event_store import open_pool, postgres_conninfo
 from infrastructure.settings import Settings
 from infrastructure.sqlite_file import SQLiteFile
 
@@ -143,19 +142,7 @@ class PostgresChainStore:
             "events": sql.Identifier(schema, PG_EVENTS_TABLE),
         }
         self._sql = {name: sql.SQL(text).format(**names) for name, text in _PG.items()}
-        self.pool: ConnectionPool = ConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=5,
-            open=True,
-            timeout=timeout,
-            name="sellerguard-integrity",
-        )
-        try:
-            self.pool.wait(timeout)
-        except BaseException:
-            self.pool.close()
-            raise
+        self.pool = open_pool(conninfo, "sellerguard-integrity", timeout)
 
     def create_tables(self) -> None:
         """Create the tables when missing (run by ``sellerguard init``)."""

@@ -6,6 +6,7 @@ import getpass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool
 
 from infrastructure.settings import Settings, SettingsError
 
@@ -82,3 +83,17 @@ def postgres_conninfo(url: str) -> tuple[str, str]:
     if env["POSTGRES_PASSWORD"]:
         params["password"] = env["POSTGRES_PASSWORD"]
     return make_conninfo(**params), env["POSTGRES_SCHEMA"] or "public"
+
+
+def open_pool(conninfo: str, name: str, timeout: float) -> ConnectionPool:
+    """A small pool (1 to 5 connections) for one of our own stores; it fails at
+    once when the server cannot be reached."""
+    pool: ConnectionPool = ConnectionPool(
+        conninfo, min_size=1, max_size=5, open=True, timeout=timeout, name=name
+    )
+    try:
+        pool.wait(timeout)
+    except BaseException:
+        pool.close()
+        raise
+    return pool

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from psycopg import sql
-from psycopg_pool import ConnectionPool
 
 from application.read_models import Change, Delete, Item, Put
-from infrastructure.event_store import postgres_conninfo
+from infrastructure.event_store import open_pool, postgres_conninfo
 from infrastructure.settings import Settings
 from infrastructure.sqlite_file import REBUILDABLE, SQLiteFile
 
@@ -185,19 +184,7 @@ class PostgresViewStore:
             "by_item_id": sql.Identifier("sellerguard_view_items_by_item_id"),
         }
         self._sql = {name: sql.SQL(text).format(**names) for name, text in _PG.items()}
-        self.pool: ConnectionPool = ConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=5,
-            open=True,
-            timeout=timeout,
-            name="sellerguard-views",
-        )
-        try:
-            self.pool.wait(timeout)
-        except BaseException:
-            self.pool.close()
-            raise
+        self.pool = open_pool(conninfo, "sellerguard-views", timeout)
 
     def create_tables(self) -> None:
         """Create the tables and indexes when missing (run by ``sellerguard init``)."""
