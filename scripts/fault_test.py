@@ -35,27 +35,21 @@ happened (those that did are counted as "applied without acknowledgement").
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
-import json
 import multiprocessing
 import os
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
+from loopback import Answer, Http, free_port, fresh_store
 
 from domain.block_list import BuyerAction, block_list_id
 from domain.seller_account import SellerAccount
@@ -75,40 +69,6 @@ BLOCK_BODY = {"reason": "fraudulent_order", "scope": "this_id", "duration": "90d
 
 
 # -- the store and the server ------------------------------------------------
-
-
-@contextlib.contextmanager
-def fresh_store(store: str, postgres_url: str) -> Iterator[dict[str, str]]:
-    """The environment of a fresh store; the schema is dropped afterwards."""
-    with tempfile.TemporaryDirectory(prefix="sg-fault-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SELLERGUARD_")}
-        env.update(
-            SELLERGUARD_DATA_DIR=str(Path(tmp) / "var"),
-            SELLERGUARD_ARGON2_PROFILE="CHEAPEST",
-            SELLERGUARD_LOGIN_RATE_LIMIT="1000000/minute",
-            SELLERGUARD_LOG_LEVEL="WARNING",
-        )
-        schema = None
-        if store == "postgres":
-            schema = f"sg_fault_{uuid.uuid4().hex[:12]}"
-            _postgres(postgres_url, f'CREATE SCHEMA "{schema}"')
-            env["SELLERGUARD_DATABASE_URL"] = f"{postgres_url}?schema={schema}"
-        try:
-            yield env
-        finally:
-            if schema:
-                _postgres(postgres_url, f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def _postgres(url: str, statement: str) -> None:
-    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(statement)  # type: ignore[arg-type]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:
@@ -246,45 +206,6 @@ def get_status(port: int, path: str) -> int | None:
 # -- the clients ---------------------------------------------------------------
 
 
-Answer = tuple[int, Any]
-
-
-class Http:
-    """One keep-alive connection; a broken one is dropped and made anew."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.connection: http.client.HTTPConnection | None = None
-
-    def call(
-        self, method: str, path: str, body: Any = None, token: str | None = None
-    ) -> Answer | str:
-        """Status and JSON body, or how the connection failed: "refused" (the
-        request never reached a server) or "cut off" (it may have been handled).
-        """
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        data = None if body is None else json.dumps(body)
-        try:
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection(
-                    "127.0.0.1", self.port, timeout=REQUEST_TIMEOUT
-                )
-            self.connection.request(method, path, data, headers)
-            response = self.connection.getresponse()
-            raw = response.read()
-        except (OSError, http.client.HTTPException) as error:
-            self.close()
-            return "refused" if isinstance(error, ConnectionRefusedError) else "cut off"
-        return response.status, json.loads(raw) if raw else None
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
-
-
 @dataclass
 class Tally:
     """What the clients sent, and what the server acknowledged."""
@@ -327,7 +248,7 @@ class Client:
 
     def __init__(self, index: int, port: int, phase: Any) -> None:
         self.index = index
-        self.http = Http(port)
+        self.http = Http(port, REQUEST_TIMEOUT)
         self.phase = phase  # the round now running, set by the main process
         self.tally = Tally()
         self.shop: Shop | None = None
@@ -486,7 +407,7 @@ def blocks_by_seller(tally: Tally) -> dict[str, list[tuple[str, str, str]]]:
 
 def check_through_api(port: int, tally: Tally, findings: Findings) -> None:
     """Every acknowledged seller signs in and sees its acknowledged blocks."""
-    http_ = Http(port)
+    http_ = Http(port, REQUEST_TIMEOUT)
     grouped = blocks_by_seller(tally)
     for username, _ in tally.sellers:
         token = api_sign_in(http_, username)
@@ -636,7 +557,14 @@ def main() -> int:
         f"store {args.store}; {args.workers} workers; {args.clients} client "
         f"processes; {args.seconds:g} s a round"
     )
-    with fresh_store(args.store, args.postgres_url) as env:
+    with fresh_store(
+        args.store,
+        args.postgres_url,
+        "fault",
+        ARGON2_PROFILE="CHEAPEST",
+        LOGIN_RATE_LIMIT="1000000/minute",
+        LOG_LEVEL="WARNING",
+    ) as env:
         subprocess.run(
             [SELLERGUARD, "init"], env=env, check=True, capture_output=True, timeout=60
         )

@@ -33,19 +33,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
-import json
 import math
 import multiprocessing
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -53,7 +48,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
+import loopback
+from loopback import free_port, fresh_store
 
 from domain.actor import Actor, ActorKind
 from domain.block_list import BlockReason, Duration, Scope
@@ -79,40 +75,6 @@ OPERATOR = Actor(ActorKind.SYSTEM, "load-test")
 
 
 # -- the store and the server ------------------------------------------------
-
-
-@contextlib.contextmanager
-def fresh_store(args: argparse.Namespace) -> Iterator[dict[str, str]]:
-    """The environment of a fresh store; the schema is dropped afterwards."""
-    with tempfile.TemporaryDirectory(prefix="sg-load-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SELLERGUARD_")}
-        env.update(
-            SELLERGUARD_DATA_DIR=str(Path(tmp) / "var"),
-            SELLERGUARD_ARGON2_PROFILE=args.argon2_profile,
-            SELLERGUARD_LOGIN_RATE_LIMIT=LOGIN_RATE_LIMIT,
-            SELLERGUARD_LOG_LEVEL="WARNING",
-        )
-        schema = None
-        if args.store == "postgres":
-            schema = f"sg_load_{uuid.uuid4().hex[:12]}"
-            _postgres(args.postgres_url, f'CREATE SCHEMA "{schema}"')
-            env["SELLERGUARD_DATABASE_URL"] = f"{args.postgres_url}?schema={schema}"
-        try:
-            yield env
-        finally:
-            if schema:
-                _postgres(args.postgres_url, f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def _postgres(url: str, statement: str) -> None:
-    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(statement)  # type: ignore[arg-type]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -269,38 +231,18 @@ def expect(status: int, wanted: int, what: str, body: Any) -> None:
 # -- the clients -----------------------------------------------------------------
 
 
-class Http:
-    """One keep-alive connection to 127.0.0.1; a broken one is made anew."""
+class Http(loopback.Http):
+    """The shared client, with a failed connection counted as status 0."""
 
     def __init__(self, port: int) -> None:
-        self.port = port
-        self.connection: http.client.HTTPConnection | None = None
+        super().__init__(port, REQUEST_TIMEOUT)
 
-    def call(
+    def call(  # type: ignore[override]
         self, method: str, path: str, body: Any = None, token: str | None = None
     ) -> tuple[int, Any]:
         """Status and JSON body; status 0 when the connection failed."""
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        data = None if body is None else json.dumps(body)
-        try:
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection(
-                    "127.0.0.1", self.port, timeout=REQUEST_TIMEOUT
-                )
-            self.connection.request(method, path, data, headers)
-            response = self.connection.getresponse()
-            raw = response.read()
-        except (OSError, http.client.HTTPException):
-            self.close()
-            return 0, None
-        return response.status, json.loads(raw) if raw else None
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+        answer = super().call(method, path, body, token)
+        return (0, None) if isinstance(answer, str) else answer
 
 
 @dataclass
@@ -501,7 +443,14 @@ def main() -> int:
         f"Argon2 profile {args.argon2_profile}; sign-in limit raised to "
         f"{LOGIN_RATE_LIMIT} per address (SELLERGUARD_LOGIN_RATE_LIMIT)"
     )
-    with fresh_store(args) as env:
+    with fresh_store(
+        args.store,
+        args.postgres_url,
+        "load",
+        ARGON2_PROFILE=args.argon2_profile,
+        LOGIN_RATE_LIMIT=LOGIN_RATE_LIMIT,
+        LOG_LEVEL="WARNING",
+    ) as env:
         subprocess.run(
             [SELLERGUARD, "init"], env=env, check=True, capture_output=True, timeout=60
         )
