@@ -8,6 +8,7 @@ from typing import Any
 from application.read_models import Change, Put
 from domain import sign_in_events as events
 from domain.block_list import BlockList
+from domain.risk_signal import RiskSignal
 from domain.seller_account import SellerAccount
 from domain.sub_account import SubAccount
 
@@ -78,6 +79,7 @@ class Alerts:
         BlockList.BlockOverridden.TOPIC,
         SellerAccount.BlockingAccessRevoked.TOPIC,
         SellerAccount.BlockingAccessGranted.TOPIC,
+        RiskSignal.Received.TOPIC,
     )
 
     def changes(self, event: Any, position: int) -> list[Change]:
@@ -122,6 +124,8 @@ def _alert_for(event: Any) -> tuple[str, str, str] | None:
         )
     if isinstance(event, SubAccount.Event):
         return _sub_account_alert(event)
+    if isinstance(event, RiskSignal.Received):
+        return _risk_alert(event)
     if isinstance(event, BlockList.BlockOverridden):
         return (
             "block_overridden",
@@ -166,6 +170,37 @@ def _sub_account_alert(event: Any) -> tuple[str, str, str] | None:
             f"{who} has not signed in for 30 days: review whether it is still needed.",
         )
     return None
+
+
+RISK_ALERTS = {
+    "order": ("risk_order_flagged", "order", "cancel it without penalty, or keep it"),
+    "refund": (
+        "risk_refund_flagged",
+        "refund",
+        "reject it without penalty, or accept it",
+    ),
+}
+
+
+def _risk_alert(event: Any) -> tuple[str, str, str] | None:
+    """Flagged orders and refunds wait for the shop; other flags only inform."""
+    if event.verdict != "high_risk":
+        return None
+    what = event.category.replace("_", " ")
+    if event.subject_kind in RISK_ALERTS:
+        kind, noun, choice = RISK_ALERTS[event.subject_kind]
+        return (
+            kind,
+            "warning",
+            f"The platform flagged {noun} {event.subject_id} as a risk "
+            f"({what}): {choice} in the Security Center.",
+        )
+    return (
+        "risk_activity_flagged",
+        "warning",
+        f"The platform flagged a {event.subject_kind.replace('_', ' ')} "
+        f"({event.subject_id}) as a risk ({what}).",
+    )
 
 
 FIXED_ALERTS: dict[type, tuple[str, str, str]] = {

@@ -25,6 +25,10 @@ class Module(StrEnum):
     ACCOUNT_SECURITY = "account_security"
     SUB_ACCOUNT_MANAGEMENT = "sub_account_management"
     SENSITIVE_SHOP_INFORMATION = "sensitive_shop_information"
+    # The Security Center: what was stopped, and the flagged orders and refunds.
+    SECURITY_CENTER = "security_center"
+    RISK_ORDERS = "risk_orders"
+    RISK_REFUNDS = "risk_refunds"
 
 
 class Role(StrEnum):
@@ -51,7 +55,7 @@ class StaffRole(StrEnum):
 # Every person manages their own password, two-step and sessions.
 OWN_ACCOUNT = "own_account"
 ACTIONS = ("view", "manage")
-SERVICE_SCOPES = ("blocklist:check", "authz:check")
+SERVICE_SCOPES = ("blocklist:check", "authz:check", "risk:write", "risk:read")
 
 
 def permission(name: Module, action: str) -> str:
@@ -86,9 +90,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADVERTISING_MANAGER: modules(Module.ADVERTISING),
     Role.MARKETING_SPECIALIST: modules(Module.MARKETING),
     # Customer service sees whom the shop blocks, to answer buyers.
-    Role.CUSTOMER_SERVICE_AGENT: modules(Module.CUSTOMER_SERVICE)
+    # Customer service handles after-sales, so it decides on risk refunds too.
+    Role.CUSTOMER_SERVICE_AGENT: modules(Module.CUSTOMER_SERVICE, Module.RISK_REFUNDS)
     | module(Module.BLOCK_LIST, "view"),
-    Role.ORDER_FULFILMENT_SPECIALIST: modules(Module.ORDERS),
+    # Orders, returns and refunds are order fulfilment's work.
+    Role.ORDER_FULFILMENT_SPECIALIST: modules(
+        Module.ORDERS, Module.RISK_ORDERS, Module.RISK_REFUNDS
+    ),
     Role.PRODUCT_MANAGEMENT_SPECIALIST: modules(Module.PRODUCTS),
 }
 

@@ -19,6 +19,7 @@ from interface.blueprints import (
     health,
     me,
     recovery,
+    security_center,
     sellers,
     sessions,
     sub_accounts,
@@ -86,6 +87,7 @@ def create_app(
         sub_accounts,
         block_lists,
         recovery,
+        security_center,
         audit_integrity,
         audit,
     )

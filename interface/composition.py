@@ -18,6 +18,9 @@ from application.ports import Clock
 from application.read_models import ProjectionRunner, ViewStore
 from application.recovery import Recovery
 from application.recovery_views import Outbox, OutboxDispatcher, RecoveryQueues
+from application.security_center import SecurityCenter
+from application.security_center_views import SecurityCenterViews
+from application.security_dashboard import SecurityDashboard
 from application.security_views import Alerts, LoginHistory
 from application.sellers import Sellers
 from application.sign_in import SignIn
@@ -56,6 +59,8 @@ class Services:
     outbox: OutboxDispatcher
     integrity: IntegrityChain
     audit: Audit
+    security_center: SecurityCenter
+    security_dashboard: SecurityDashboard
 
     def close(self) -> None:
         """Release the stores' connections."""
@@ -97,7 +102,14 @@ def build_services(
     read_models = ProjectionRunner(
         ledger,
         views,
-        [LoginHistory(), Alerts(), BlockLookup(), RecoveryQueues(), Outbox()],
+        [
+            LoginHistory(),
+            Alerts(),
+            BlockLookup(),
+            RecoveryQueues(),
+            Outbox(),
+            SecurityCenterViews(ledger),
+        ],
     )
     vault = open_vault(settings)
     chain_store = open_chain_store(settings)
@@ -125,4 +137,6 @@ def build_services(
         outbox=OutboxDispatcher(views, ledger, open_notifier(settings)),
         integrity=integrity,
         audit=Audit(ledger, AuditIndexer(ledger, open_audit_store(settings)), clock),
+        security_center=SecurityCenter(ledger, views, read_models, clock),
+        security_dashboard=SecurityDashboard(ledger, views, read_models, clock),
     )

@@ -50,6 +50,8 @@ STATUS_OF_CODE = {
     "case_not_decidable": 409,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
+    "signal_conflict": 409,
+    "already_decided": 409,
 }
 
 

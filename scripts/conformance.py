@@ -68,7 +68,9 @@ def callers(env: dict[str, str]) -> dict[str, str]:
             security.confirm_two_step(grant.principal, code, OPERATOR)
             tokens[role.value] = grant.token
         tokens["service"] = services.platform_people.create_service_key(
-            "conformance", ["authz:check", "blocklist:check"], OPERATOR
+            "conformance",
+            ["authz:check", "blocklist:check", "risk:write", "risk:read"],
+            OPERATOR,
         ).value
     finally:
         services.close()

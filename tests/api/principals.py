@@ -85,5 +85,10 @@ def cast_of_principals(client: Any, services: Any, clock: Any) -> Cast:
     cast.headers["service_without_scope"] = bearer(
         people.create_service_key("reviews", ["blocklist:check"], OPERATOR).value
     )
+    cast.headers["risk_service"] = bearer(
+        people.create_service_key(
+            "risk-engine", ["risk:write", "risk:read"], OPERATOR
+        ).value
+    )
     cast.headers["anonymous"] = {}
     return cast

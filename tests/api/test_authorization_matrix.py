@@ -15,7 +15,7 @@ STAFF = tuple(r.value for r in StaffRole)
 SELLERS = ("seller", "other_seller")
 PEOPLE = SELLERS + ROLES + STAFF
 SERVICES = ("service", "service_without_scope")
-EVERYONE = ("anonymous", *PEOPLE, *SERVICES)
+EVERYONE = ("anonymous", *PEOPLE, *SERVICES, "risk_service")
 
 
 def only(allowed: dict[tuple[str, ...] | str, int]) -> dict[str, int]:
@@ -38,7 +38,13 @@ BLOCK_CHECK = "/api/v1/sellers/{seller}/blocklist/check?buyer=b1&action=place_or
 # How the concrete paths above name the operations of the OpenAPI document.
 NO_CASE = "00000000-0000-4000-8000-000000000000"
 CASE = f"/api/v1/recovery-cases/{NO_CASE}"
+RISK_ORDER = f"/api/v1/security-center/risk-orders/{NO_CASE}"
+RISK_REFUND = f"/api/v1/security-center/risk-refunds/{NO_CASE}"
+SHOP_ADMINS = (*SELLERS, "main_administrator")
+RISK_REFUND_STAFF = ("order_fulfilment_specialist", "customer_service_agent")
 SPEC_PATHS = [
+    (f"risk-orders/{NO_CASE}", "risk-orders/{item_id}"),
+    (f"risk-refunds/{NO_CASE}", "risk-refunds/{item_id}"),
     ("{finance_specialist}", "{sub_account_id}"),
     ("{seller}", "{seller_id}"),
     ("no-such-session", "{session_id}"),
@@ -115,6 +121,39 @@ MATRIX = [
         "/api/v1/platform/sellers/{seller}/unfreeze",
         {},
         only({"support_agent": 422}),
+    ),
+    ("POST", "/api/v1/platform/risk-signals", {}, only({"risk_service": 422})),
+    ("GET", "/api/v1/security-center/dashboard", None, only({SHOP_ADMINS: 200})),
+    ("GET", "/api/v1/security-center/intercepted", None, only({SHOP_ADMINS: 200})),
+    (
+        "GET",
+        "/api/v1/security-center/risk-orders",
+        None,
+        only({SHOP_ADMINS: 200, "order_fulfilment_specialist": 200}),
+    ),
+    (
+        "POST",
+        RISK_ORDER + "/decision",
+        {},
+        only({SHOP_ADMINS: 422, "order_fulfilment_specialist": 422}),
+    ),
+    (
+        "GET",
+        "/api/v1/security-center/risk-refunds",
+        None,
+        only({SHOP_ADMINS: 200, RISK_REFUND_STAFF: 200}),
+    ),
+    (
+        "POST",
+        RISK_REFUND + "/decision",
+        {"decision": "reject"},
+        only({SHOP_ADMINS: 404, RISK_REFUND_STAFF: 404}),
+    ),
+    (
+        "GET",
+        "/api/v1/platform/sellers/{seller}/risk-decisions",
+        None,
+        only({"risk_service": 200}),
     ),
     ("GET", "/api/v1/audit/integrity", None, only({"auditor": 200})),
     ("GET", "/api/v1/audit/checkpoints", None, only({"auditor": 200})),
