@@ -19,6 +19,7 @@ from domain.roles import Role, StaffRole
 from domain.sign_in import Attempt, InvalidCredentialsError
 from infrastructure.settings import Settings, SettingsError
 from infrastructure.totp import Totp
+from interface import cli_demo_risk
 from interface.composition import Services, build_services, initialise
 
 DEMO_PASSWORD = "Harbour-Lantern!58"  # noqa: S105 - published with the demo
@@ -265,8 +266,9 @@ def recent_days(d: Demo) -> None:
     d.sign_in("willowwick.support", FLOOR)
 
 
-SCENES = [prologue, platform_and_shops, first_weeks, attack_and_two_step]
-SCENES += [takeover_and_recovery, recent_days]
+RISK_1, RISK_2, RISK_3, RISK_4, RISK_5 = cli_demo_risk.batches([25, 13, 9, 3, 0.05])
+SCENES = [prologue, platform_and_shops, first_weeks, RISK_1, attack_and_two_step]
+SCENES += [RISK_2, takeover_and_recovery, RISK_3, RISK_4, recent_days, RISK_5]
 
 
 @click.group()
@@ -319,6 +321,11 @@ def _summary(d: Demo, events: int) -> str:
     for name, role in STAFF.items():
         lines.append(f"  {name:<14} {role:<14} two-step secret: {d.secrets[name]}")
     lines += ["", f"Service key (blocklist:check, authz:check): {d.service_key}"]
+    if hasattr(d, "risk_engine"):
+        lines.append(
+            f"Security Center: {d.risk_engine.sent} risk-engine signals over 30 days "
+            "(GET /security-center/dashboard?days=30 as a seller)"
+        )
     return "\n".join([*lines, "", *_examples(d)])
 
 

@@ -156,3 +156,26 @@ def test_no_hash_of_a_password_or_token_is_printed(seeded, settings):
     assert len(hashes) > 50
     assert "$argon2" not in output
     assert not [h for h in hashes if h in output]
+
+
+def test_the_security_center_has_a_month_to_show(seeded):
+    output, services = seeded
+    shop = shop_ids(output)
+
+    boards = {
+        name: services.security_dashboard.dashboard(shop[name], 30)
+        for name in SELLERS
+    }
+    week = services.security_dashboard.dashboard(shop["willowwick"], 7)
+    decided = services.security_center.decisions(shop["harbourtea"], None, 500, None)
+
+    stopped = boards["willowwick"]["intercepted"]
+    assert stopped["total"] > 60
+    assert sum(1 for day in stopped["by_day"] if day["count"]) > 20
+    assert 0 < week["intercepted"]["total"] < stopped["total"]
+    assert all(b["open_risk_orders"] + b["open_risk_refunds"] for b in boards.values())
+    assert {d["decision"] for d in decided["items"]} >= {"cancel"}
+    assert "risk_order_flagged" in {
+        item.data["kind"]
+        for item in services.views.items(ALERTS, str(shop["copperleaf"]), limit=500)
+    }
