@@ -163,8 +163,7 @@ def test_the_security_center_has_a_month_to_show(seeded):
     shop = shop_ids(output)
 
     boards = {
-        name: services.security_dashboard.dashboard(shop[name], 30)
-        for name in SELLERS
+        name: services.security_dashboard.dashboard(shop[name], 30) for name in SELLERS
     }
     week = services.security_dashboard.dashboard(shop["willowwick"], 7)
     decided = services.security_center.decisions(shop["harbourtea"], None, 500, None)
