@@ -6,6 +6,7 @@ from uuid import UUID
 
 from application.ledger import Ledger
 from application.principals import permissions_of
+from domain.seller_account import SellerAccount
 from domain.sign_in import AccountStatus, SignInAccount
 
 
@@ -21,14 +22,11 @@ class AccessChecks:
         Unknown, deactivated and frozen accounts, and the sub-accounts of a
         frozen shop, may do nothing.
         """
-        account = self.ledger.find(principal_id)
-        if not isinstance(account, SignInAccount):
+        account = self.ledger.find(principal_id, SignInAccount)
+        if account is None or account.status is not AccountStatus.ACTIVE:
             return False
-        if account.status is not AccountStatus.ACTIVE:
-            return False
-        seller_id = getattr(account, "seller_id", None)
-        if seller_id is not None:
-            seller = self.ledger.load(seller_id)
+        if account.employer_id is not None:
+            seller = self.ledger.load(account.employer_id, SellerAccount)
             if seller.status is not AccountStatus.ACTIVE:
                 return False
         return permission in permissions_of(account)

@@ -5,23 +5,25 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from application.accounts import AccountView, account_view
 from application.credentials import Credentials
-from application.ledger import Ledger
+from application.ledger import Changes, Ledger
 from application.ports import Authenticator, Clock
 from application.principals import Principal
 from application.sign_in import recovery_code_hash
 from domain.actor import Actor
 from domain.password_policy import PasswordContext
+from domain.seller_account import SellerAccount
 from domain.sign_in import (
     InvalidCodeError,
     InvalidCredentialsError,
+    SignInAccount,
     TwoStepNotEnabledError,
     TwoStepNotStartedError,
 )
+from domain.sub_account import SubAccount
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
@@ -71,13 +73,13 @@ class AccountSecurity:
 
     def view(self, principal: Principal) -> AccountView:
         """The caller's account."""
-        return account_view(self.ledger.load(principal.id))
+        return account_view(self.ledger.load(principal.id, SignInAccount))
 
     def change_password(
         self, principal: Principal, current: str, new: str, actor: Actor
     ) -> int:
         """Set a new password; every other session of the caller ends."""
-        account = self.ledger.load(principal.id)
+        account = self.ledger.load(principal.id, SignInAccount)
         hasher = self.credentials.hasher
         if not hasher.verify(account.password_hash, current):
             raise InvalidCredentialsError(str(principal.id))
@@ -86,7 +88,7 @@ class AccountSecurity:
             PasswordContext(
                 account.username,
                 account.email,
-                getattr(account, "birth_date", None),
+                account.birth_date if isinstance(account, SellerAccount) else None,
                 matches_recent=lambda candidate: any(
                     hasher.verify(old, candidate) for old in account.password_history
                 ),
@@ -94,29 +96,32 @@ class AccountSecurity:
         )
         now = self.clock.now()
 
-        def change(fresh: Any) -> None:
+        def change(fresh: SignInAccount) -> None:
             fresh.change_password(new_hash, actor, now)
             fresh.revoke_all_sessions(
                 "password_changed", actor, now, keep=principal.session_id
             )
 
-        return self.ledger.update(principal.id, change)[1]
+        return self.ledger.update(principal.id, SignInAccount, change).position
 
     def start_two_step(self, principal: Principal, actor: Actor) -> Enrolment:
         """Offer a new authenticator secret (two-step is on once confirmed)."""
         secret = self.authenticator.new_secret()
         now = self.clock.now()
-        account, _ = self.ledger.update(
-            principal.id, lambda a: (a.start_two_step(secret, actor, now), a)[1]
-        )
-        uri = self.authenticator.provisioning_uri(secret, account.username)
+
+        def start(account: SignInAccount) -> str:
+            account.start_two_step(secret, actor, now)
+            return account.username
+
+        username = self.ledger.update(principal.id, SignInAccount, start).result
+        uri = self.authenticator.provisioning_uri(secret, username)
         return Enrolment(secret, uri, self.authenticator.qr_svg(uri))
 
     def confirm_two_step(
         self, principal: Principal, code: str, actor: Actor
     ) -> list[str]:
         """Turn two-step on with a first code; returns the recovery codes, once."""
-        account = self.ledger.load(principal.id)
+        account = self.ledger.load(principal.id, SignInAccount)
         if account.pending_two_step_secret is None:
             raise TwoStepNotStartedError(str(principal.id))
         now = self.clock.now()
@@ -128,7 +133,9 @@ class AccountSecurity:
         codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
         hashes = [recovery_code_hash(code) for code in codes]
         self.ledger.update(
-            principal.id, lambda a: a.enable_two_step(step, hashes, actor, now)
+            principal.id,
+            SignInAccount,
+            lambda a: a.enable_two_step(step, hashes, actor, now),
         )
         return codes
 
@@ -136,25 +143,26 @@ class AccountSecurity:
         self, principal: Principal, password: str, code: str, actor: Actor
     ) -> None:
         """Turn two-step off; needs the password and a current code."""
-        account = self.ledger.load(principal.id)
+        account = self.ledger.load(principal.id, SignInAccount)
         if not account.two_step_enabled:
             raise TwoStepNotEnabledError(str(principal.id))
         if not self.credentials.hasher.verify(account.password_hash, password):
             raise InvalidCredentialsError(str(principal.id))
         now = self.clock.now()
-        step = self.authenticator.matching_step(account.two_step_secret, code, now)
+        secret = account.two_step_secret or ""
+        step = self.authenticator.matching_step(secret, code, now)
         if step is None or not account.accepts_code_step(step):
             raise InvalidCodeError(str(principal.id))
 
-        def disable(fresh: Any) -> None:
+        def disable(fresh: SignInAccount) -> None:
             fresh.spend_code_step(step, actor, now)
             fresh.disable_two_step("by_owner", actor, now)
 
-        self.ledger.update(principal.id, disable)
+        self.ledger.update(principal.id, SignInAccount, disable)
 
     def sessions(self, principal: Principal) -> list[SessionView]:
         """The caller's live sessions, newest first."""
-        account = self.ledger.load(principal.id)
+        account = self.ledger.load(principal.id, SignInAccount)
         live = account.live_sessions(self.clock.now())
         views = [
             SessionView(
@@ -177,6 +185,7 @@ class AccountSecurity:
         now = self.clock.now()
         self.ledger.update(
             principal.id,
+            SignInAccount,
             lambda a: a.revoke_session(session_id, "revoked_by_owner", actor, now),
         )
 
@@ -184,13 +193,12 @@ class AccountSecurity:
         """Freeze the caller's own shop: every session of it ends at once."""
         now = self.clock.now()
 
-        def freeze_shop() -> list[Any]:
-            shop = self.ledger.load(principal.id)
+        def freeze_shop(changes: Changes) -> None:
+            shop = changes.load(principal.id, SellerAccount)
             shop.freeze(reason, actor, now)
-            staff = [self.ledger.load(i) for i in shop.sub_account_ids]
-            for sub_account in staff:
+            for sub_id in shop.sub_account_ids:
+                sub_account = changes.load(sub_id, SubAccount)
                 sub_account.revoke_all_sessions("account_frozen", actor, now)
-            return [shop, *staff]
 
         self.ledger.commit(freeze_shop)
         return principal.id

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
 from application.ledger import Ledger
 from domain.actor import Actor
+from domain.aggregate import Recorded
 from domain.errors import SellerGuardError
+from domain.sign_in import SignInAccount
 from domain.username import Username
 from domain.username_index import UsernameIndex
 
@@ -39,9 +40,9 @@ class AccountView:
     position: int = 0
 
 
-def account_view(account: Any, position: int = 0) -> AccountView:
+def account_view(account: SignInAccount, position: int = 0) -> AccountView:
     """The owner's view of an account a person signs in to."""
-    role = getattr(account, "role", None)
+    role = account.role
     return AccountView(
         id=account.id,
         kind=account.principal_kind,
@@ -50,7 +51,7 @@ def account_view(account: Any, position: int = 0) -> AccountView:
         status=account.status.value,
         two_step_enabled=account.two_step_enabled,
         role=None if role is None else str(role),
-        seller_id=getattr(account, "seller_id", account.id),
+        seller_id=account.employer_id or account.id,
         created_at=account.created_on,
         version=account.version,
         position=position,
@@ -71,19 +72,24 @@ class LoginNames:
             raise UsernameTakenError(username)
         return name
 
-    def account_named(self, username: str) -> Any | None:
+    def account_named(self, username: str) -> SignInAccount | None:
         """The account that has this login name, if any."""
         try:
             index_id = Username(username).index_id(self.namespace)
         except SellerGuardError:
             return None
-        index = self.ledger.find(index_id)
-        if not isinstance(index, UsernameIndex):
+        index = self.ledger.find(index_id, UsernameIndex)
+        if index is None:
             return None
-        return self.ledger.find(index.account_id)
+        return self.ledger.find(index.account_id, SignInAccount)
 
     def save_new(
-        self, name: Username, account: Any, actor: Actor, at: datetime, *others: Any
+        self,
+        name: Username,
+        account: SignInAccount,
+        actor: Actor,
+        at: datetime,
+        *others: Recorded,
     ) -> int:
         """Save a new account with its name's claim, all in one commit."""
         claim = UsernameIndex.claim(

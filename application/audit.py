@@ -25,10 +25,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from application.audit_index import AuditFilters, AuditIndexer, IndexRow
-from application.ledger import ConcurrentUpdateError, Ledger
+from application.ledger import Changes, Ledger
 from application.ports import Clock
 from application.redaction import event_data, state_of
 from application.security_views import rfc3339
@@ -40,7 +39,6 @@ EXPORT_PAGE = 1000
 MAX_PAGE = 500
 # Positions closer than this are read from the log as one range.
 READ_GAP = 16
-RECORD_ATTEMPTS = 20
 TRAIL_CACHE_SIZE = 1000
 
 
@@ -142,7 +140,7 @@ class Audit:
         self.clock = clock
         # The trails last saved here, so a read need not replay its reader's
         # trail; a stale one fails its save and is loaded afresh.
-        self._trails: dict[UUID, Any] = {}
+        self._trails: dict[UUID, AuditTrail] = {}
         self._trails_lock = threading.Lock()
 
     def events(
@@ -223,24 +221,23 @@ class Audit:
         reader_id = reader.id or reader.kind.value
         trail_id = AuditTrail.id_for(reader_id)
         at = self.clock.now()
+
+        def record(changes: Changes) -> AuditTrail:
+            # The trail this process saved last, unless a conflict spoiled it.
+            cached = self._trails.pop(trail_id, None)
+            trail = (
+                (changes.add(cached) if cached else None)
+                or changes.find(trail_id, AuditTrail)
+                or changes.add(AuditTrail.open(reader_id, reader, at))
+            )
+            trail.record_read(what, query, reader, at)
+            return trail
+
         with self._trails_lock:
-            for _ in range(RECORD_ATTEMPTS):
-                trail = (
-                    self._trails.pop(trail_id, None)
-                    or self.ledger.find(trail_id)
-                    or AuditTrail.open(reader_id, reader, at)
-                )
-                trail.record_read(what, query, reader, at)
-                try:
-                    self.ledger.save(trail)
-                except IntegrityError:
-                    continue  # another process recorded a read of this reader
-                if len(self._trails) >= TRAIL_CACHE_SIZE:
-                    self._trails.clear()
-                self._trails[trail_id] = trail
-                break
-            else:
-                raise ConcurrentUpdateError(str(trail_id))
+            trail = self.ledger.commit(record).result
+            if len(self._trails) >= TRAIL_CACHE_SIZE:
+                self._trails.clear()
+            self._trails[trail_id] = trail
         self.indexer.catch_up()
 
     def _page(

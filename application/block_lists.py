@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.ledger import Ledger
+from application.ledger import Changes, Ledger
 from application.ports import Clock
 from application.principals import Principal
 from application.read_models import Change, Delete, ProjectionRunner, Put, ViewStore
@@ -114,7 +115,7 @@ class BlockLists:
         """The blocks in force in the caller's shop, newest first."""
         now = self.clock.now()
         shop = self._shop(principal)
-        blocks = self.ledger.find(block_list_id(shop))
+        blocks = self.ledger.find(block_list_id(shop), BlockList)
         active = blocks.active(now) if blocks else []
         made_today = blocks.blocks_on(now.date()) if blocks else 0
         return BlockListView(
@@ -137,21 +138,18 @@ class BlockLists:
     ) -> Block:
         """Block a buyer; the limits hold under any concurrency."""
         shop = self._shop(principal)
-        seller = self.ledger.load(shop)
+        seller = self.ledger.load(shop, SellerAccount)
         if not seller.blocking_access:
             raise BlockingAccessRevokedError(str(shop))
         now = self.clock.now()
-        made: list[Block] = []
 
-        def build() -> list[Any]:
-            blocks = self.ledger.find(block_list_id(shop)) or BlockList.start(
-                shop, actor, now
+        def build(changes: Changes) -> Block:
+            blocks = changes.find(block_list_id(shop), BlockList) or changes.add(
+                BlockList.start(shop, actor, now)
             )
-            made[:] = [blocks.block(buyer, reason, scope, duration, note, actor, now)]
-            return [blocks]
+            return blocks.block(buyer, reason, scope, duration, note, actor, now)
 
-        self.ledger.commit(build)
-        return made[0]
+        return self.ledger.commit(build).result
 
     def unblock(self, principal: Principal, buyer: str, actor: Actor) -> None:
         """Lift one of the shop's blocks."""
@@ -167,27 +165,26 @@ class BlockLists:
         self, seller_id: UUID, granted: bool, reason: str, actor: Actor
     ) -> None:
         """Grant or revoke a shop's right to block buyers."""
-        if not isinstance(self.ledger.find(seller_id), SellerAccount):
+        if self.ledger.find(seller_id, SellerAccount) is None:
             raise ShopNotFoundError(str(seller_id))
         now = self.clock.now()
         self.ledger.update(
-            seller_id, lambda s: s.set_blocking_access(granted, reason, actor, now)
+            seller_id,
+            SellerAccount,
+            lambda s: s.set_blocking_access(granted, reason, actor, now),
         )
 
     def link(self, buyer: str, others: list[str], actor: Actor) -> None:
         """Record that these buyer usernames are one person, both ways."""
         now = self.clock.now()
 
-        def build() -> list[Any]:
+        def build(changes: Changes) -> None:
             usernames = dict.fromkeys([buyer, *others])
-            identities = {
-                name: self.ledger.find(buyer_identity_id(name))
-                or BuyerIdentity.note(name, actor, now)
-                for name in usernames
-            }
-            for name, identity in identities.items():
+            for name in usernames:
+                identity = changes.find(
+                    buyer_identity_id(name), BuyerIdentity
+                ) or changes.add(BuyerIdentity.note(name, actor, now))
                 identity.link([n for n in usernames if n != name], actor, now)
-            return list(identities.values())
 
         self.ledger.commit(build)
 
@@ -219,12 +216,14 @@ class BlockLists:
         expires = item.data["expires_at"]
         return expires is None or now < datetime.fromisoformat(expires)
 
-    def _lift(self, shop: UUID, buyer: str, command: Any) -> None:
+    def _lift(
+        self, shop: UUID, buyer: str, command: Callable[[BlockList, datetime], None]
+    ) -> None:
         blocks_id = block_list_id(shop)
-        if self.ledger.find(blocks_id) is None:
+        if self.ledger.find(blocks_id, BlockList) is None:
             raise NotBlockedError(buyer)
         now = self.clock.now()
-        self.ledger.update(blocks_id, lambda blocks: command(blocks, now))
+        self.ledger.update(blocks_id, BlockList, lambda blocks: command(blocks, now))
 
     @staticmethod
     def _shop(principal: Principal) -> UUID:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, NamedTuple, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -13,6 +13,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import Environment
 
 from application.transcodings import ActorAsDict, DateAsISO
+from domain.aggregate import Recorded
 from domain.audit_trail import AuditTrail
 from domain.block_list import BlockList
 from domain.errors import SellerGuardError
@@ -28,6 +29,7 @@ SAVE_ATTEMPTS = 60
 RETRY_PAUSE = 0.002
 
 T = TypeVar("T")
+A = TypeVar("A", bound=Recorded)
 
 
 class ConcurrentUpdateError(SellerGuardError):
@@ -95,70 +97,112 @@ class Ledger(Application[UUID]):
         """Whether any event of that aggregate is stored."""
         return aggregate_id in self.repository
 
-    def load(self, aggregate_id: UUID) -> Any:
-        """The aggregate at its latest version; AggregateNotFoundError if none."""
-        return self.repository.get(aggregate_id)
+    def load(self, aggregate_id: UUID, kind: type[A]) -> A:
+        """The ``kind`` at its latest version; AggregateNotFoundError if none."""
+        return _of_kind(aggregate_id, self.repository.get(aggregate_id), kind)
 
-    def peek(self, aggregate_id: UUID) -> Any | None:
-        """The aggregate to read, not to command: it may be the cached object.
+    def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """The ``kind`` at its latest version, or None if there is none."""
+        try:
+            return self.load(aggregate_id, kind)
+        except AggregateNotFoundError:
+            return None
+
+    def peek(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """The ``kind`` to read, not to command: it may be the cached object.
 
         Cheaper than :meth:`find` (no copy); the caller must not change it.
         """
         try:
-            return self.repository.get(aggregate_id, deepcopy_from_cache=False)
-        except AggregateNotFoundError:
-            return None
-
-    def find(self, aggregate_id: UUID) -> Any | None:
-        """The aggregate at its latest version, or None if there is none."""
-        try:
-            return self.repository.get(aggregate_id)
+            found: object = self.repository.get(aggregate_id, deepcopy_from_cache=False)
+            return _of_kind(aggregate_id, found, kind)
         except AggregateNotFoundError:
             return None
 
     def update(
         self,
         aggregate_id: UUID,
-        command: Callable[[Any], T],
+        kind: type[A],
+        command: Callable[[A], T],
         expected_version: int | None = None,
-    ) -> tuple[T, int]:
-        """Run a command on fresh state and save it, retrying on conflicts.
+    ) -> Saved[T]:
+        """Run a command on a fresh ``kind`` and save it, retrying on conflicts.
 
-        A conflicting save spoils the aggregate object, so each attempt
-        reloads it. The command must decide from the aggregate alone (slow
-        work such as hashing happens before). With ``expected_version`` (a
-        request's If-Match), a newer aggregate refuses the command. Returns
-        the command's result and the log position of the save (0 when
-        nothing was recorded).
+        The command must decide from the aggregate alone (slow work such as
+        hashing happens before). With ``expected_version`` (a request's
+        If-Match), a newer aggregate refuses the command.
         """
-        for attempt in range(SAVE_ATTEMPTS):
-            aggregate: Any = self.repository.get(aggregate_id)
+
+        def build(changes: Changes) -> T:
+            aggregate = changes.load(aggregate_id, kind)
             if expected_version is not None and aggregate.version != expected_version:
                 raise PreconditionFailedError(str(aggregate_id))
-            result = command(aggregate)
-            try:
-                recordings = self.save(aggregate)
-            except IntegrityError:
-                _pause(attempt)
-                continue
-            return result, max((r.notification.id for r in recordings), default=0)
-        raise ConcurrentUpdateError(str(aggregate_id))
+            return command(aggregate)
 
-    def commit(self, build: Callable[[], Sequence[Any]]) -> int:
+        return self.commit(build)
+
+    def commit(self, build: Callable[[Changes], T]) -> Saved[T]:
         """Save what ``build`` changed, all in one commit, retrying on conflicts.
 
-        ``build`` loads fresh aggregates, commands them and returns them; it
-        runs again after a conflicting save. Returns the commit's position.
+        ``build`` loads fresh aggregates through the :class:`Changes` it is
+        given (and adds new ones), commands them and returns a result. A
+        conflicting save spoils the aggregate objects, so after one ``build``
+        runs again on fresh state. The position is 0 when nothing was recorded.
         """
         for attempt in range(SAVE_ATTEMPTS):
-            changed = build()
+            changes = Changes(self)
+            result = build(changes)
+            changed = changes.changed()
+            if not changed:
+                return Saved(result, 0)
             try:
                 recordings = self.save(*changed)
             except IntegrityError:
                 _pause(attempt)
                 continue
-            return max((r.notification.id for r in recordings), default=0)
+            return Saved(
+                result, max((r.notification.id for r in recordings), default=0)
+            )
         raise ConcurrentUpdateError("commit")
+
+
+class Saved(NamedTuple, Generic[T]):
+    """What a command returned, and the log position its commit reached."""
+
+    result: T
+    position: int
+
+
+class Changes:
+    """The aggregates one commit saves: each it loads, finds or adds."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._seen: dict[UUID, Recorded] = {}
+
+    def load(self, aggregate_id: UUID, kind: type[A]) -> A:
+        """A fresh ``kind`` to command; AggregateNotFoundError if none."""
+        return self.add(self._ledger.load(aggregate_id, kind))
+
+    def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """A fresh ``kind`` to command, or None if there is none."""
+        found = self._ledger.find(aggregate_id, kind)
+        return None if found is None else self.add(found)
+
+    def add(self, aggregate: A) -> A:
+        """Save this aggregate (new, or loaded elsewhere) with the commit."""
+        self._seen[aggregate.id] = aggregate
+        return aggregate
+
+    def changed(self) -> list[Recorded]:
+        """The aggregates with events to record."""
+        return [a for a in self._seen.values() if a.pending_events]
+
+
+def _of_kind(aggregate_id: UUID, aggregate: object, kind: type[A]) -> A:
+    if not isinstance(aggregate, kind):
+        raise AggregateNotFoundError(aggregate_id)
+    return aggregate
 
 
 def _pause(attempt: int) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from domain.actor import Actor, ActorKind
@@ -17,6 +16,8 @@ from domain.roles import (
     role_permissions,
     staff_permissions,
 )
+from domain.service_key import ServiceKey
+from domain.sign_in import SignInAccount
 
 SESSION_TOKEN = "sg1"  # noqa: S105 - version tags, not secrets
 SERVICE_KEY = "sgk1"
@@ -49,29 +50,35 @@ class Principal:
         return permission in self.permissions
 
 
-def permissions_of(account: Any) -> frozenset[str]:
+def permissions_of(account: SignInAccount | ServiceKey) -> frozenset[str]:
     """What an account may do, read from the one permission matrix."""
-    kind = account.principal_kind
-    if kind == ActorKind.SELLER:
-        return SELLER_PERMISSIONS
-    if kind == ActorKind.SUB_ACCOUNT:
-        return role_permissions(Role(account.role))
-    if kind == ActorKind.STAFF:
-        return staff_permissions(StaffRole(account.role))
-    return frozenset(account.scopes)
+    if isinstance(account, ServiceKey):
+        return frozenset(account.scopes)
+    role = account.role
+    if isinstance(role, Role):
+        return role_permissions(role)
+    if isinstance(role, StaffRole):
+        return staff_permissions(role)
+    return SELLER_PERMISSIONS
 
 
-def principal_of(account: Any, session_id: str | None) -> Principal:
-    """The principal an account signs in as."""
-    role = getattr(account, "role", None)
+def principal_of(
+    account: SignInAccount | ServiceKey, session_id: str | None
+) -> Principal:
+    """The principal an account signs in as (a service key: its service)."""
+    if isinstance(account, ServiceKey):
+        role, shop, two_step = None, account.id, False
+    else:
+        role, shop = account.role, account.employer_id or account.id
+        two_step = account.two_step_enabled
     return Principal(
         kind=ActorKind(account.principal_kind),
         id=account.id,
         role=None if role is None else str(role),
-        seller_id=getattr(account, "seller_id", account.id),
+        seller_id=shop,
         session_id=session_id,
         permissions=permissions_of(account),
-        two_step_enabled=bool(getattr(account, "two_step_enabled", False)),
+        two_step_enabled=two_step,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from uuid import UUID
 
 from application.accounts import LoginNames
 from application.credentials import Credentials
+from application.ledger import Changes
 from application.ports import Clock, DocumentVault
 from application.principals import BearerToken, UnauthorizedError, digest
 from domain.actor import Actor
@@ -29,6 +31,7 @@ from domain.recovery_case import (
 )
 from domain.recovery_request import RecoveryRequest
 from domain.seller_account import SellerAccount
+from domain.sub_account import SubAccount
 
 UPLOAD_TOKEN = "sgu1"  # noqa: S105 - version tags, not secrets
 RESET_TOKEN = "sgr1"  # noqa: S105
@@ -72,7 +75,7 @@ class CaseView:
     reset_token: str | None = None
 
 
-def case_view(case: Any, events: list[Any], **tokens: str | None) -> CaseView:
+def case_view(case: RecoveryCase, events: list[Any], **tokens: str | None) -> CaseView:
     """The agents' view of a case; tokens only when just issued."""
     documents = [
         DocumentView(
@@ -135,27 +138,26 @@ class Recovery:
     ) -> CaseView:
         """Open a case: the account is frozen and every session of it and of its
         sub-accounts ends, all in one commit."""
-        if not isinstance(self.ledger.find(account_id), SellerAccount):
+        if self.ledger.find(account_id, SellerAccount) is None:
             raise CaseNotFoundError(str(account_id))
         case_id = uuid.uuid4()
         token = BearerToken.minted(UPLOAD_TOKEN, case_id, "upload")
         now = self.clock.now()
 
-        def build() -> list[Any]:
-            shop = self.ledger.load(account_id)
+        def build(changes: Changes) -> RecoveryCase:
+            shop = changes.load(account_id, SellerAccount)
             shop.open_recovery(case_id, f"recovery: {reason}", actor, now)
-            staff = [self.ledger.load(i) for i in shop.sub_account_ids]
-            for sub_account in staff:
+            for sub_id in shop.sub_account_ids:
+                sub_account = changes.load(sub_id, SubAccount)
                 sub_account.revoke_all_sessions("account_frozen", actor, now)
-            case = RecoveryCase.open(
-                case_id, account_id, reason, contact_email, token.hash, actor, now
+            return changes.add(
+                RecoveryCase.open(
+                    case_id, account_id, reason, contact_email, token.hash, actor, now
+                )
             )
-            return [shop, case, *staff]
 
-        self.ledger.commit(build)
-        return case_view(
-            self.ledger.load(case_id), self._events(case_id), upload_token=token.value
-        )
+        case = self.ledger.commit(build).result
+        return case_view(case, self._events(case_id), upload_token=token.value)
 
     def view(self, case_id: UUID) -> CaseView:
         """One case, with its timeline."""
@@ -194,6 +196,7 @@ class Recovery:
         try:
             self.ledger.update(
                 case_id,
+                RecoveryCase,
                 lambda c: c.receive_document(
                     document_id, doc_type, sha256, len(data), content_type, actor, now
                 ),
@@ -213,7 +216,9 @@ class Recovery:
         if document_id not in case.documents:
             raise DocumentNotFoundError(document_id)
         now = self.clock.now()
-        self.ledger.update(case_id, lambda c: c.view_document(document_id, actor, now))
+        self.ledger.update(
+            case_id, RecoveryCase, lambda c: c.view_document(document_id, actor, now)
+        )
         content_type: str = case.documents[document_id]["content_type"]
         return self.vault.get(document_id), content_type
 
@@ -224,12 +229,15 @@ class Recovery:
         self._case(case_id)
         token = BearerToken.minted(RESET_TOKEN, case_id, "reset")
         now = self.clock.now()
-        self.ledger.update(
-            case_id, lambda c: c.decide(decision, note, token.hash, actor, now)
-        )
+
+        def run(case: RecoveryCase) -> RecoveryCase:
+            case.decide(decision, note, token.hash, actor, now)
+            return case
+
+        case = self.ledger.update(case_id, RecoveryCase, run).result
         approved = decision is Decision.APPROVE
         return case_view(
-            self.ledger.load(case_id),
+            case,
             self._events(case_id),
             reset_token=token.value if approved else None,
         )
@@ -246,7 +254,7 @@ class Recovery:
             lambda c, h: c.accepts_reset_token(h, self.clock.now()),
         )
         account_id: UUID = case.account_id
-        shop = self.ledger.load(account_id)
+        shop = self.ledger.load(account_id, SellerAccount)
         hasher = self.credentials.hasher
         new_hash = self.credentials.hash_new_password(
             new_password,
@@ -262,60 +270,56 @@ class Recovery:
         token_hash = digest(reset_token)
         now = self.clock.now()
 
-        def build() -> list[Any]:
-            fresh_case = self.ledger.load(case_id)
+        def build(changes: Changes) -> None:
+            fresh_case = changes.load(case_id, RecoveryCase)
             if not fresh_case.accepts_reset_token(token_hash, now):
                 raise CredentialRefusedError(str(case_id))  # used meanwhile
-            fresh_shop = self.ledger.load(account_id)
+            fresh_shop = changes.load(account_id, SellerAccount)
             fresh_shop.reset_credentials(new_hash, actor, now)
             fresh_case.close("credentials_reset", actor, now)
-            return [fresh_shop, fresh_case]
 
         self.ledger.commit(build)
         return account_id
 
     def unfreeze(self, seller_id: UUID, reason: str, actor: Actor) -> None:
         """A false alarm: restore the account and close its open case."""
-        if not isinstance(self.ledger.find(seller_id), SellerAccount):
+        if self.ledger.find(seller_id, SellerAccount) is None:
             raise CaseNotFoundError(str(seller_id))
         now = self.clock.now()
 
-        def build() -> list[Any]:
-            shop = self.ledger.load(seller_id)
-            changed: list[Any] = [shop]
+        def build(changes: Changes) -> None:
+            shop = changes.load(seller_id, SellerAccount)
             if shop.open_case_id is not None:
-                case = self.ledger.load(shop.open_case_id)
+                case = changes.load(shop.open_case_id, RecoveryCase)
                 case.close("false_alarm", actor, now)
-                changed.append(case)
             shop.end_recovery(actor, now)
             shop.unfreeze(reason, actor, now)
-            return changed
 
         self.ledger.commit(build)
 
     def _events(self, case_id: UUID) -> list[Any]:
         return list(self.ledger.events.get(case_id))
 
-    def _case(self, case_id: UUID) -> Any:
-        case = self.ledger.find(case_id)
-        if not isinstance(case, RecoveryCase):
+    def _case(self, case_id: UUID) -> RecoveryCase:
+        case = self.ledger.find(case_id, RecoveryCase)
+        if case is None:
             raise CaseNotFoundError(str(case_id))
         return case
 
     def _case_for_token(
-        self, case_id: UUID, token: str, prefix: str, accepts: Any
-    ) -> Any:
+        self,
+        case_id: UUID,
+        token: str,
+        prefix: str,
+        accepts: Callable[[RecoveryCase, str], bool],
+    ) -> RecoveryCase:
         try:
             parsed = BearerToken.parse(token, prefixes=(prefix,))
         except UnauthorizedError:
             if prefix == UPLOAD_TOKEN:
                 raise  # a malformed upload credential is 401, as documented
             raise CredentialRefusedError(str(case_id)) from None  # the reset: 403
-        case = self.ledger.find(parsed.owner_id)
-        if (
-            parsed.owner_id != case_id
-            or not isinstance(case, RecoveryCase)
-            or not accepts(case, parsed.hash)
-        ):
+        case = self.ledger.find(parsed.owner_id, RecoveryCase)
+        if parsed.owner_id != case_id or case is None or not accepts(case, parsed.hash):
             raise CredentialRefusedError(str(case_id))
         return case

@@ -166,5 +166,5 @@ class OutboxDispatcher:
         return len(pending)
 
     def _contact(self, case_id: str) -> str:
-        case = self.ledger.find(UUID(case_id))
-        return str(getattr(case, "contact_email", "") or "")
+        case = self.ledger.find(UUID(case_id), RecoveryCase)
+        return case.contact_email if case else ""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from application.accounts import LoginNames
@@ -20,6 +20,7 @@ from application.principals import (
     principal_of,
 )
 from domain.actor import Actor
+from domain.seller_account import SellerAccount
 from domain.service_key import ServiceKey
 from domain.sign_in import (
     AccountFrozenError,
@@ -28,6 +29,7 @@ from domain.sign_in import (
     InvalidCodeError,
     InvalidCredentialsError,
     NewSession,
+    SessionNotFoundError,
     SignInAccount,
 )
 
@@ -113,8 +115,8 @@ class SignIn:
     ) -> SessionGrant:
         """Finish signing in with an authenticator or recovery code."""
         account_id = _challenge_account(challenge_id)
-        account = self.ledger.find(account_id)
-        if not isinstance(account, SignInAccount):
+        account = self.ledger.find(account_id, SignInAccount)
+        if account is None:
             raise InvalidCodeError(challenge_id)
         now = self.clock.now()
         attempt = account.live_challenge(challenge_id, now)
@@ -152,8 +154,8 @@ class SignIn:
         parsed = BearerToken.parse(token)
         if parsed.is_service_key:
             return self._authenticate_service(parsed)
-        account = self.ledger.peek(parsed.owner_id)
-        if not isinstance(account, SignInAccount):
+        account = self.ledger.peek(parsed.owner_id, SignInAccount)
+        if account is None:
             raise UnauthorizedError("no such account")
         session = account.sessions.get(parsed.session_id)
         now = self.clock.now()
@@ -178,20 +180,21 @@ class SignIn:
 
     def logout(self, principal: Principal, actor: Actor) -> None:
         """End the session the request came with."""
+        session_id = principal.session_id
+        if session_id is None:  # a service key has no session to end
+            raise SessionNotFoundError(str(principal.id))
         now = self.clock.now()
         self._record(
-            principal.id,
-            lambda a: a.revoke_session(principal.session_id, "logout", actor, now),
+            principal.id, lambda a: a.revoke_session(session_id, "logout", actor, now)
         )
 
-    def _frozen(self, account: Any) -> bool:
+    def _frozen(self, account: SignInAccount) -> bool:
         """Frozen itself, or a sub-account of a frozen shop."""
         if account.status is AccountStatus.FROZEN:
             return True
-        seller_id = getattr(account, "seller_id", None)
-        if seller_id is None:
+        if account.employer_id is None:
             return False
-        seller = self.ledger.find(seller_id)
+        seller = self.ledger.find(account.employer_id, SellerAccount)
         return seller is not None and seller.status is AccountStatus.FROZEN
 
     def _authenticate_service(self, parsed: BearerToken) -> Principal:
@@ -201,9 +204,9 @@ class SignIn:
         cached = self._service_keys.get(parsed.hash)
         if cached is not None and time.monotonic() - cached[0] < SERVICE_KEY_FRESHNESS:
             return cached[1]
-        key = self.ledger.peek(parsed.owner_id)
+        key = self.ledger.peek(parsed.owner_id, ServiceKey)
         if (
-            not isinstance(key, ServiceKey)
+            key is None
             or key.revoked
             or not hmac.compare_digest(key.key_hash, parsed.hash)
         ):
@@ -222,15 +225,12 @@ class SignIn:
         challenge_id = f"{account_id.hex}.{secrets.token_urlsafe(16)}"
         now = self.clock.now()
 
-        def issue(account: Any) -> datetime:
+        def issue(account: SignInAccount) -> datetime:
             if rehash:
                 account.rehash_password(rehash, actor, now)
-            expires: datetime = account.issue_challenge(
-                challenge_id, attempt, actor, now
-            )
-            return expires
+            return account.issue_challenge(challenge_id, attempt, actor, now)
 
-        expires_at, _ = self.ledger.update(account_id, issue)
+        expires_at, _ = self.ledger.update(account_id, SignInAccount, issue)
         return ChallengeView(challenge_id, SECOND_STEP_METHODS, expires_at)
 
     def _start_session(
@@ -247,7 +247,7 @@ class SignIn:
         token = BearerToken.mint_session(account_id)
         now = self.clock.now()
 
-        def start(account: Any) -> tuple[datetime, Principal]:
+        def start(account: SignInAccount) -> tuple[datetime, Principal]:
             if challenge_id is not None:
                 account.live_challenge(challenge_id, now)  # still live on retry
             if code_step is not None and not account.accepts_code_step(code_step):
@@ -259,7 +259,7 @@ class SignIn:
                 raise InvalidCodeError(str(account_id))  # spent meanwhile
             if rehash:
                 account.rehash_password(rehash, actor, now)
-            expires: datetime = account.start_session(
+            expires = account.start_session(
                 NewSession(token.session_id, token.hash),
                 attempt,
                 actor,
@@ -270,12 +270,15 @@ class SignIn:
             )
             return expires, principal_of(account, token.session_id)
 
-        (expires_at, principal), position = self.ledger.update(account_id, start)
+        (expires_at, principal), position = self.ledger.update(
+            account_id, SignInAccount, start
+        )
         return SessionGrant(token.value, expires_at, principal, position)
 
-    def _record(self, account_id: UUID, command: Any) -> int:
-        _, position = self.ledger.update(account_id, command)
-        return position
+    def _record(
+        self, account_id: UUID, command: Callable[[SignInAccount], None]
+    ) -> int:
+        return self.ledger.update(account_id, SignInAccount, command).position
 
 
 def _challenge_account(challenge_id: str) -> UUID:

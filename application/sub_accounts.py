@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
 from uuid import UUID
 
 from application.accounts import AccountView, LoginNames, account_view
@@ -12,6 +13,7 @@ from application.principals import Principal
 from domain.actor import Actor
 from domain.password_policy import PasswordContext
 from domain.roles import Role
+from domain.seller_account import SellerAccount
 from domain.sub_account import SubAccount, SubAccountNotFoundError
 
 
@@ -41,7 +43,7 @@ class SubAccounts:
             password, PasswordContext(username, email)
         )
         at = self.clock.now()
-        shop = self.ledger.load(seller.id)
+        shop = self.ledger.load(seller.id, SellerAccount)
         account = SubAccount.create(
             seller.id, name, email, role, password_hash, actor, at
         )
@@ -51,9 +53,10 @@ class SubAccounts:
 
     def list(self, seller: Principal) -> list[AccountView]:
         """The shop's sub-accounts, oldest first."""
-        shop = self.ledger.load(seller.id)
+        shop = self.ledger.load(seller.id, SellerAccount)
         return [
-            account_view(self.ledger.load(sub_id)) for sub_id in shop.sub_account_ids
+            account_view(self.ledger.load(sub_id, SubAccount))
+            for sub_id in shop.sub_account_ids
         ]
 
     def view(self, seller: Principal, sub_account_id: UUID) -> AccountView:
@@ -107,18 +110,20 @@ class SubAccounts:
     def flag_dormant(self, seller_id: UUID, actor: Actor) -> int:
         """Flag the shop's sub-accounts nobody signed in to for 30 days."""
         now = self.clock.now()
-        shop = self.ledger.load(seller_id)
+        shop = self.ledger.find(seller_id, SellerAccount)
         flagged = 0
-        for sub_id in getattr(shop, "sub_account_ids", []):
-            account = self.ledger.load(sub_id)
+        for sub_id in shop.sub_account_ids if shop else []:
+            account = self.ledger.load(sub_id, SubAccount)
             if account.is_dormant(now):
-                self.ledger.update(sub_id, lambda a: a.flag_dormancy(actor, now))
+                self.ledger.update(
+                    sub_id, SubAccount, lambda a: a.flag_dormancy(actor, now)
+                )
                 flagged += 1
         return flagged
 
-    def _own(self, seller: Principal, sub_account_id: UUID) -> Any:
-        account = self.ledger.find(sub_account_id)
-        if not isinstance(account, SubAccount) or account.seller_id != seller.id:
+    def _own(self, seller: Principal, sub_account_id: UUID) -> SubAccount:
+        account = self.ledger.find(sub_account_id, SubAccount)
+        if account is None or account.seller_id != seller.id:
             raise SubAccountNotFoundError(str(sub_account_id))
         return account
 
@@ -127,14 +132,16 @@ class SubAccounts:
         seller: Principal,
         sub_account_id: UUID,
         if_version: int | None,
-        command: Any,
+        command: Callable[[SubAccount, datetime], None],
     ) -> AccountView:
         self._own(seller, sub_account_id)
         at = self.clock.now()
 
-        def run(account: Any) -> Any:
+        def run(account: SubAccount) -> SubAccount:
             command(account, at)
             return account
 
-        account, position = self.ledger.update(sub_account_id, run, if_version)
+        account, position = self.ledger.update(
+            sub_account_id, SubAccount, run, if_version
+        )
         return account_view(account, position)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from domain.actor import Actor
 from domain.aggregate import Recorded
@@ -123,6 +124,9 @@ class SignInAccount(Recorded):
 
     if TYPE_CHECKING:  # a class annotation would make the library build a dataclass
         _status: str
+        principal_kind: str
+        username: str
+        email: str
 
     def _init_sign_in(self, password_hash: str) -> None:
         self._status = AccountStatus.ACTIVE.value
@@ -144,6 +148,16 @@ class SignInAccount(Recorded):
     def status(self) -> AccountStatus:
         """Whether the account is active, frozen, deactivated or closed."""
         return AccountStatus(self._status)
+
+    @property
+    def role(self) -> str | None:
+        """The role the account acts in; a shop's owner has none."""
+        return None
+
+    @property
+    def employer_id(self) -> UUID | None:
+        """The shop a sub-account works for; None for accounts of their own."""
+        return None
 
     # Password
 

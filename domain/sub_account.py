@@ -134,6 +134,11 @@ class SubAccount(SignInAccount):
         """The marketplace role the sub-account acts within."""
         return Role(self._role)
 
+    @property
+    def employer_id(self) -> UUID:
+        """The shop the sub-account works for."""
+        return self.seller_id
+
     def change_role(self, role: Role, actor: Actor, at: datetime) -> None:
         """Give the sub-account another role (no event when it is the same)."""
         if role is not self.role:

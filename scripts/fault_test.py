@@ -51,7 +51,7 @@ from uuid import UUID
 
 from loopback import Answer, Http, free_port, fresh_store
 
-from domain.block_list import BuyerAction, block_list_id
+from domain.block_list import BlockList, BuyerAction, block_list_id
 from domain.seller_account import SellerAccount
 from infrastructure.settings import Settings
 from interface.composition import build_services
@@ -468,7 +468,7 @@ def check_stored(
     services: Any, tally: Tally, findings: Findings, now: datetime
 ) -> None:
     for username, seller_id in tally.sellers:
-        if not isinstance(services.ledger.find(UUID(seller_id)), SellerAccount):
+        if services.ledger.find(UUID(seller_id), SellerAccount) is None:
             findings.miss("store: registration", username)
     for seller_id, username, buyer in tally.blocks:
         list_id = block_list_id(UUID(seller_id))
@@ -486,7 +486,7 @@ def check_read_model(services: Any, tally: Tally, findings: Findings) -> None:
 
 
 def stored_buyers(services: Any, list_id: UUID, now: datetime) -> set[str]:
-    blocks = services.ledger.find(list_id)
+    blocks = services.ledger.find(list_id, BlockList)
     return {b.buyer for b in blocks.active(now)} if blocks else set()
 
 

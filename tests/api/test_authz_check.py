@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from domain.actor import Actor, ActorKind
+from domain.service_key import ServiceKey
 from tests.api.helpers import bearer, register, token_of
 
 EMPLOYEE_PASSWORD = "Bl0ssom-Tide!Harbor"
@@ -105,7 +106,7 @@ def test_a_revoked_or_forged_service_key_is_401(client, services, shop):
         "orders", ["authz:check"], OPERATOR
     )
     forged = key.value[: key.value.rindex(".") + 1] + "x" * 43
-    stored = services.ledger.load(key.id)
+    stored = services.ledger.load(key.id, ServiceKey)
     stored.revoke("rotated", OPERATOR, services.clock.now())
     services.ledger.save(stored)
 

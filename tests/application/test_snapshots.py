@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from domain.actor import Actor, ActorKind
+from domain.aggregate import Recorded
 from domain.block_list import BlockReason, Duration, Scope, block_list_id
 from domain.roles import Role
+from domain.seller_account import SellerAccount
 from domain.sign_in import Attempt
 from tests.api.helpers import PASSWORD
 
@@ -35,7 +37,7 @@ def test_a_busy_seller_account_loads_the_same_from_its_snapshot(services, clock)
 
     assert 100 in snapshot_versions(services, seller.id)
     services.ledger.repository.cache.clear()
-    assert vars(services.ledger.load(seller.id)) == vars(
+    assert vars(services.ledger.load(seller.id, SellerAccount)) == vars(
         without_snapshots(services, seller.id)
     )
 
@@ -73,6 +75,6 @@ def test_a_busy_block_list_and_sub_account_load_the_same(services, clock):
     services.ledger.repository.cache.clear()
     for aggregate_id in (sub.id, blocks_id):
         assert 100 in snapshot_versions(services, aggregate_id)
-        assert vars(services.ledger.load(aggregate_id)) == vars(
+        assert vars(services.ledger.load(aggregate_id, Recorded)) == vars(
             without_snapshots(services, aggregate_id)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import uuid
 
+from domain.staff_account import StaffAccount
 from tests.e2e_helpers import SELLERGUARD, settings_env
 
 STAFF_PASSWORD = "Qu1et-Orchard!Signal"
@@ -38,7 +39,7 @@ def test_staff_create_prints_the_id_of_an_account_that_signs_in(settings, servic
     )
 
     assert result.returncode == 0, result.stderr
-    account = services.ledger.load(uuid.UUID(result.stdout.strip()))
+    account = services.ledger.load(uuid.UUID(result.stdout.strip()), StaffAccount)
     assert (account.username, account.role.value) == ("agent.ann", "support_agent")
     assert STAFF_PASSWORD not in result.stdout + result.stderr
 

@@ -18,7 +18,7 @@ from domain.block_list import (
     Scope,
     block_list_id,
 )
-from domain.buyer_identity import buyer_identity_id
+from domain.buyer_identity import BuyerIdentity, buyer_identity_id
 from domain.errors import SellerGuardError
 from domain.seller_account import SellerAccount
 from domain.username import Username
@@ -46,7 +46,7 @@ steps = st.lists(
 
 
 def linked_to(services, buyer):
-    identity = services.ledger.find(buyer_identity_id(buyer))
+    identity = services.ledger.find(buyer_identity_id(buyer), BuyerIdentity)
     return identity.linked if identity else []
 
 
@@ -99,7 +99,7 @@ def test_caps_hold_and_the_check_agrees_with_the_aggregate(services, clock, step
     seller = principal_of(account, None)
     for step in steps:
         run(services, clock, seller, step)
-        blocks = services.ledger.find(block_list_id(seller.id))
+        blocks = services.ledger.find(block_list_id(seller.id), BlockList)
         if blocks is None:
             continue
         now = clock.now()
