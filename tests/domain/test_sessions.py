@@ -1,0 +1,79 @@
+"""Sessions: idle and absolute limits, revocation, new devices."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.sign_in import (
+    SESSION_IDLE_LIMIT,
+    SESSION_LIFETIME,
+    SESSION_TOUCH_INTERVAL,
+    NewSession,
+    SessionNotFoundError,
+)
+from tests.domain.builders import CAFE, HOME, NOON, OWNER, recorded
+
+
+def test_a_session_left_idle_for_thirty_minutes_ends(seller):
+    seller.start_session(NewSession("s1", "t1"), HOME, OWNER, NOON)
+
+    assert seller.session_expiry("s1", NOON) == NOON + SESSION_IDLE_LIMIT
+    assert seller.session_expiry("s1", NOON + SESSION_IDLE_LIMIT) is None
+
+
+def test_using_a_session_keeps_it_alive_but_not_past_twelve_hours(seller):
+    seller.start_session(NewSession("s1", "t1"), HOME, OWNER, NOON)
+    at = NOON
+    while at < NOON + SESSION_LIFETIME - SESSION_IDLE_LIMIT:
+        at += SESSION_TOUCH_INTERVAL
+        seller.touch_session("s1", OWNER, at)
+
+    assert seller.session_expiry("s1", at) == NOON + SESSION_LIFETIME
+    assert seller.session_expiry("s1", NOON + SESSION_LIFETIME) is None
+
+
+def test_a_session_used_again_within_minutes_is_not_touched_again(seller):
+    seller.start_session(NewSession("s1", "t1"), HOME, OWNER, NOON)
+    seller.collect_events()
+
+    seller.touch_session("s1", OWNER, NOON + SESSION_TOUCH_INTERVAL / 2)
+    seller.touch_session("s1", OWNER, NOON + SESSION_TOUCH_INTERVAL)
+
+    assert recorded(seller) == ["SessionTouched"]
+
+
+def test_a_revoked_session_cannot_be_revoked_again(seller):
+    seller.start_session(NewSession("s1", "t1"), HOME, OWNER, NOON)
+    seller.revoke_session("s1", "logout", OWNER, NOON)
+
+    with pytest.raises(SessionNotFoundError):
+        seller.revoke_session("s1", "logout", OWNER, NOON)
+
+
+def test_ending_every_session_but_this_one_keeps_this_one(seller):
+    seller.start_session(NewSession("s1", "t1"), HOME, OWNER, NOON)
+    seller.start_session(NewSession("s2", "t2"), CAFE, OWNER, NOON)
+
+    seller.revoke_all_sessions("password_changed", OWNER, NOON, keep="s2")
+
+    assert list(seller.live_sessions(NOON)) == ["s2"]
+
+
+def test_signing_in_sweeps_out_expired_sessions(seller):
+    seller.start_session(NewSession("s1", "t1"), HOME, OWNER, NOON)
+    seller.collect_events()
+
+    seller.start_session(NewSession("s2", "t2"), HOME, OWNER, NOON + timedelta(hours=1))
+
+    assert list(seller.sessions) == ["s2"]
+    assert recorded(seller) == ["LoginSucceeded", "SessionsRevoked"]
+
+
+def test_only_a_device_never_seen_before_is_new(seller):
+    assert not seller.is_new_device(HOME.device_id)  # the very first sign-in
+    seller.start_session(NewSession("s1", "t1"), HOME, OWNER, NOON)
+
+    assert not seller.is_new_device(HOME.device_id)
+    assert seller.is_new_device(CAFE.device_id)
