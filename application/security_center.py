@@ -69,15 +69,16 @@ class SecurityCenter:
         same) without recording anything: the aggregate id is derived from
         the signal id, so even two deliveries at once record one signal.
         """
-        if not isinstance(self.ledger.find(content.seller_id), SellerAccount):
+        if self.ledger.find(content.seller_id, SellerAccount) is None:
             raise SellerNotFoundError(str(content.seller_id))
-        known = self.ledger.find(signal_aggregate_id(content.signal_id))
+        known = self.ledger.find(signal_aggregate_id(content.signal_id), RiskSignal)
         if known is None:
             signal = RiskSignal.receive(content, actor, self.clock.now())
             try:
                 self.ledger.save(signal)
             except IntegrityError:
-                known = self.ledger.load(signal.id)  # the same signal, just now
+                # The same signal, recorded just now by another request.
+                known = self.ledger.load(signal.id, RiskSignal)
             else:
                 return signal_view(signal), True
         known.check_same(content)
@@ -96,11 +97,11 @@ class SecurityCenter:
         self._own_item(principal, kind, item_id)
         at = self.clock.now()
 
-        def run(signal: Any) -> Any:
+        def run(signal: RiskSignal) -> RiskSignal:
             signal.decide(decision, note, actor, at)
             return signal
 
-        signal, _ = self.ledger.update(item_id, run)
+        signal = self.ledger.update(item_id, RiskSignal, run).result
         return risk_item(signal)
 
     def risk_items(
@@ -136,7 +137,7 @@ class SecurityCenter:
         cursor: int | None,
     ) -> dict[str, Any]:
         """The shop's decisions for the performance service, newest first."""
-        if not isinstance(self.ledger.find(seller_id), SellerAccount):
+        if self.ledger.find(seller_id, SellerAccount) is None:
             raise SellerNotFoundError(str(seller_id))
         if since is None:
             return self._page(DECISIONS, str(seller_id), limit, cursor)
@@ -150,9 +151,9 @@ class SecurityCenter:
         )
 
     def _own_item(self, principal: Principal, kind: SubjectKind, item_id: UUID) -> None:
-        signal = self.ledger.find(item_id)
+        signal = self.ledger.find(item_id, RiskSignal)
         if (
-            not isinstance(signal, RiskSignal)
+            signal is None
             or signal.seller_id != _shop(principal)
             or signal.content.subject_kind is not kind
             or not signal.is_decidable

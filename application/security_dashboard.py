@@ -13,10 +13,11 @@ from application.ports import Clock
 from application.read_models import ProjectionRunner, ViewStore
 from application.security_center_views import INTERCEPTED, OPEN, RISK_ITEMS, item_key
 from application.security_views import LOGINS
-from domain.block_list import block_list_id
+from domain.block_list import BlockList, block_list_id
 from domain.risk_signal import Category
+from domain.seller_account import SellerAccount
 from domain.sign_in import AccountStatus
-from domain.sub_account import DORMANT_AFTER
+from domain.sub_account import DORMANT_AFTER, SubAccount
 
 PERIODS = (7, 30, 90)
 RECENT = timedelta(days=7)
@@ -99,11 +100,11 @@ class SecurityDashboard:
 
     def account_summary(self, seller_id: UUID, now: datetime) -> dict[str, Any]:
         """Two-step, dormant employees, sign-in risk, blocks, recovery, payout."""
-        owner = self.ledger.load(seller_id)
-        subs = [self.ledger.load(i) for i in owner.sub_account_ids]
+        owner = self.ledger.load(seller_id, SellerAccount)
+        subs = [self.ledger.load(i, SubAccount) for i in owner.sub_account_ids]
         active = [s for s in subs if s.status is AccountStatus.ACTIVE]
         failed, new_devices = self._sign_in_risk([owner, *subs], now - RECENT)
-        blocks = self.ledger.find(block_list_id(seller_id))
+        blocks = self.ledger.find(block_list_id(seller_id), BlockList)
         return {
             "two_step_enabled": owner.two_step_enabled,
             "sub_accounts_without_two_step": sum(

@@ -14,6 +14,7 @@ from typing import Any
 from domain.risk_signal import (
     Category,
     Decision,
+    RiskSignal,
     SignalContent,
     SubjectKind,
     Verdict,
@@ -157,7 +158,7 @@ def decide(d: Any, flagged: list[tuple[str, Any]]) -> None:
         who = d.sign_in(decider, device)
         for item_id in items:
             d.clock.tick(2)
-            signal = d.s.ledger.load(item_id)
+            signal = d.s.ledger.load(item_id, RiskSignal)
             kind = signal.content.subject_kind
             if not who.may(f"risk_{kind.value}s:manage"):
                 continue
