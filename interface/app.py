@@ -24,7 +24,7 @@ from interface.blueprints import (
     sessions,
     sub_accounts,
 )
-from interface.composition import Services, build_services
+from interface.composition import EXTENSION, Services, build_services
 
 MAX_JSON_BODY = 1024 * 1024
 
@@ -65,7 +65,7 @@ def create_app(
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
     )
-    app.extensions["sellerguard"] = services or build_services(settings)
+    app.extensions[EXTENSION] = services or build_services(settings)
     request_context.install(app, settings.proxy_hops)
     api = SellerGuardApi(app, spec_kwargs={"info": {"description": DESCRIPTION}})
     api.spec.components.security_scheme(

@@ -11,13 +11,14 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import g, request
 from flask_smorest import Blueprint
 
 from application.principals import Principal, UnauthorizedError
 from domain.actor import Actor, ActorKind
 from domain.errors import SellerGuardError
 from interface.blueprints.documenting import BEARER, problems
+from interface.composition import services
 from interface.request_context import client_ip, request_id
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -75,13 +76,17 @@ def acting(principal: Principal) -> Actor:
     return principal.actor(request_id(), client_ip())
 
 
-def _authenticated() -> Principal:
+def bearer_token() -> str:
+    """The token of an ``Authorization: Bearer`` header; UnauthorizedError if none."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedError("no bearer token")
-    sign_in = current_app.extensions["sellerguard"].sign_in
-    principal: Principal = sign_in.authenticate(
-        token.strip(), request_id(), client_ip()
+    return token.strip()
+
+
+def _authenticated() -> Principal:
+    principal = services().sign_in.authenticate(
+        bearer_token(), request_id(), client_ip()
     )
     g.principal = principal
     return principal

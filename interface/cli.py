@@ -208,7 +208,7 @@ audit.add_command(replay_audit)
 cli.add_command(demo)
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     """gunicorn embedded, so that `serve` needs no separate configuration."""
 
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:

@@ -42,7 +42,7 @@ EVENTS = AuditEventSchema(many=True)
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-class Moment(click.ParamType):
+class Moment(click.ParamType[datetime]):
     """An RFC 3339 moment with its time zone, e.g. ``2026-11-22T15:04:05Z``."""
 
     name = "moment"

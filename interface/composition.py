@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
+
 from application.access import AccessChecks
 from application.account_security import AccountSecurity
 from application.accounts import LoginNames
@@ -68,6 +70,15 @@ class Services:
         self.views.close()  # type: ignore[attr-defined]
         self.integrity.close()
         self.audit.store.close()
+
+
+EXTENSION = "sellerguard"
+
+
+def services() -> Services:
+    """The services of the app serving this request (``app.extensions``)."""
+    found: Services = current_app.extensions[EXTENSION]
+    return found
 
 
 def initialise(settings: Settings) -> list[str]:

@@ -6,13 +6,13 @@ from typing import Any
 from uuid import UUID
 
 import marshmallow as ma
-from flask import current_app
 from flask_smorest import Blueprint
 
-from application.audit import AggregateState, Audit, AuditPage
+from application.audit import AggregateState, AuditPage
 from application.audit_index import AuditFilters
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
+from interface.composition import services
 from interface.schemas.audit import (
     AggregateEventsArgsSchema,
     AggregateStateArgsSchema,
@@ -32,11 +32,6 @@ blp = Blueprint(
 )
 
 
-def audit() -> Audit:
-    found: Audit = current_app.extensions["sellerguard"].audit
-    return found
-
-
 @blp.get("/events")
 @requires(blp, AUDIT_READ)
 @blp.arguments(AuditEventsArgsSchema, location="query", unknown=ma.RAISE)
@@ -46,7 +41,7 @@ def list_events(args: dict[str, Any]) -> AuditPage:
     """Every event that passes the filters, in log order, secrets redacted."""
     filters = AuditFilters(**{name: args[name] for name in FILTERS})
     reader = acting(current_principal())
-    return audit().events(reader, filters, args["after"], args["limit"])
+    return services().audit.events(reader, filters, args["after"], args["limit"])
 
 
 @blp.get("/aggregates/<uuid:aggregate_id>/events")
@@ -57,7 +52,9 @@ def list_events(args: dict[str, Any]) -> AuditPage:
 def aggregate_events(args: dict[str, Any], aggregate_id: UUID) -> AuditPage:
     """Every event of one aggregate, in order."""
     reader = acting(current_principal())
-    return audit().aggregate_events(reader, aggregate_id, args["after"], args["limit"])
+    return services().audit.aggregate_events(
+        reader, aggregate_id, args["after"], args["limit"]
+    )
 
 
 @blp.get("/aggregates/<uuid:aggregate_id>/state")
@@ -68,4 +65,4 @@ def aggregate_events(args: dict[str, Any], aggregate_id: UUID) -> AuditPage:
 def aggregate_state(args: dict[str, Any], aggregate_id: UUID) -> AggregateState:
     """The aggregate as it stood at a version or a moment (default: now)."""
     reader = acting(current_principal())
-    return audit().state(reader, aggregate_id, args["version"], args["as_of"])
+    return services().audit.state(reader, aggregate_id, args["version"], args["as_of"])

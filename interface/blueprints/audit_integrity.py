@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
-from application.integrity import IntegrityChain, PublicKey
+from application.integrity import PublicKey
 from application.integrity_check import IntegrityReport
 from interface.auth import requires
 from interface.blueprints.documenting import problems
+from interface.composition import services
+from interface.pages import cursor_position, page
 from interface.schemas.integrity import (
     CheckpointSchema,
     IntegrityReportSchema,
     PublicKeySchema,
 )
 from interface.schemas.lists import PageArgsSchema, page_of
-from interface.views import BadCursorError
 
 blp = Blueprint(
     "audit_integrity",
@@ -27,11 +27,6 @@ blp = Blueprint(
 )
 
 AUDIT_READ = "audit:read"
-
-
-def integrity() -> IntegrityChain:
-    chain: IntegrityChain = current_app.extensions["sellerguard"].integrity
-    return chain
 
 
 @blp.get("/audit/integrity")
@@ -45,7 +40,7 @@ def verify_integrity() -> IntegrityReport:
     links were altered but the events match a signed checkpoint),
     `checkpoint_mismatch` or `bad_signature`.
     """
-    chain = integrity()
+    chain = services().integrity
     chain.extend()
     return chain.verify()
 
@@ -58,12 +53,9 @@ def verify_integrity() -> IntegrityReport:
 def list_checkpoints(args: dict[str, Any]) -> dict[str, Any]:
     """The signed checkpoints, oldest first; `next` is the cursor of the next page."""
     limit = args["limit"]
-    items = integrity().checkpoints(_position(args["cursor"]), limit + 1)
-    page = items[:limit]
-    return {
-        "items": page,
-        "next": str(page[-1].position) if len(items) > limit else None,
-    }
+    after = cursor_position(args["cursor"]) or 0
+    read = services().integrity.checkpoints(after, limit + 1)
+    return page(read, limit, lambda checkpoint: checkpoint.position)
 
 
 @blp.get("/audit/public-key")
@@ -71,12 +63,4 @@ def list_checkpoints(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, PublicKeySchema)
 def public_key() -> PublicKey:
     """The Ed25519 public key that checks the checkpoints' signatures."""
-    return integrity().public_key()
-
-
-def _position(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.isdigit() or len(cursor) > 18:
-        raise BadCursorError(cursor)
-    return int(cursor)
+    return services().integrity.public_key()

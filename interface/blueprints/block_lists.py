@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
@@ -14,6 +14,7 @@ from domain.block_list import Block
 from domain.roles import Module, permission
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
+from interface.composition import services
 from interface.problems import InvalidFieldError
 from interface.schemas.block_lists import (
     BUYER,
@@ -35,16 +36,12 @@ blp = Blueprint(
 )
 
 
-def block_lists() -> Any:
-    return current_app.extensions["sellerguard"].block_lists
-
-
 @blp.get("/blocklist")
 @requires(blp, permission(Module.BLOCK_LIST, "view"))
 @blp.response(200, BlockListSchema)
 def view_block_list() -> dict[str, Any]:
     """The shop's blocks in force, with what is left of its limits."""
-    view: BlockListView = block_lists().view(current_principal())
+    view: BlockListView = services().block_lists.view(current_principal())
     return {**view.__dict__, "next": None}
 
 
@@ -56,7 +53,7 @@ def view_block_list() -> dict[str, Any]:
 def block_buyer(body: dict[str, Any]) -> Block:
     """Block a buyer from ordering (100 in force at most, 10 new a UTC day)."""
     principal = current_principal()
-    return block_lists().block(principal, actor=acting(principal), **body)
+    return services().block_lists.block(principal, actor=acting(principal), **body)
 
 
 @blp.delete("/blocklist/<string:buyer>")
@@ -66,7 +63,7 @@ def block_buyer(body: dict[str, Any]) -> Block:
 def unblock_buyer(buyer: str) -> None:
     """Lift a block."""
     principal = current_principal()
-    block_lists().unblock(principal, buyer, acting(principal))
+    services().block_lists.unblock(principal, buyer, acting(principal))
 
 
 @blp.get("/sellers/<uuid:seller_id>/blocklist/check")
@@ -81,7 +78,9 @@ def check(seller_id: UUID) -> Response:
     request and response machinery, from the block-lookup read model.
     """
     args = CHECK_ARGS.load(request.args)
-    result: CheckResult = block_lists().check(seller_id, args["buyer"], args["action"])
+    result: CheckResult = services().block_lists.check(
+        seller_id, args["buyer"], args["action"]
+    )
     body = '{"allowed": %s, "blocked": %s}' % (  # noqa: UP031 - two booleans
         "true" if result.allowed else "false",
         "true" if result.blocked else "false",
@@ -98,7 +97,7 @@ def link_buyers(body: dict[str, Any], buyer: str) -> None:
     """Record that these usernames are the same person as the buyer."""
     _valid_buyer(buyer)
     principal = current_principal()
-    block_lists().link(buyer, body["linked"], acting(principal))
+    services().block_lists.link(buyer, body["linked"], acting(principal))
 
 
 @blp.post("/platform/sellers/<uuid:seller_id>/blocklist/<string:buyer>/override")
@@ -109,7 +108,7 @@ def link_buyers(body: dict[str, Any], buyer: str) -> None:
 def override(body: dict[str, Any], seller_id: UUID, buyer: str) -> dict[str, Any]:
     """Lift a shop's block; the shop is alerted."""
     principal = current_principal()
-    block_lists().override(seller_id, buyer, body["reason"], acting(principal))
+    services().block_lists.override(seller_id, buyer, body["reason"], acting(principal))
     return {"seller_id": seller_id, "buyer": buyer}
 
 
@@ -121,7 +120,7 @@ def override(body: dict[str, Any], seller_id: UUID, buyer: str) -> dict[str, Any
 def blocking_access(body: dict[str, Any], seller_id: UUID) -> dict[str, Any]:
     """Grant or revoke a shop's right to block buyers."""
     principal = current_principal()
-    block_lists().set_blocking_access(
+    services().block_lists.set_blocking_access(
         seller_id, body["granted"], body["reason"], acting(principal)
     )
     return {"seller_id": seller_id, "blocking_access": body["granted"]}

@@ -12,7 +12,7 @@ from interface.problems import PROBLEM_JSON, ProblemSchema
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def problems(blp: Blueprint, *statuses: int) -> Callable[[F], F]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 import marshmallow as ma
-from flask import current_app
 from flask_smorest import Blueprint
 
 from interface.blueprints.documenting import problems
+from interface.composition import services
 from interface.problems import problem
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def healthz() -> dict[str, str]:
 def readyz() -> object:
     """The event store is reachable."""
     try:
-        current_app.extensions["sellerguard"].ledger.last_position()
+        services().ledger.last_position()
     except Exception as error:  # any failure of the store means "not ready"
         logger.warning("event store unreachable: %s", type(error).__name__)
         return problem(503, "not_ready", "The event store is not reachable.")

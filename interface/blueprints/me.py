@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from application.account_security import Enrolment, SessionView
@@ -13,6 +12,9 @@ from application.security_views import ALERTS, LOGINS
 from domain.roles import OWN_ACCOUNT, Module, permission
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
+from interface.composition import services
+from interface.etags import with_etag
+from interface.pages import page_of_list, page_of_view
 from interface.schemas.accounts import AccountSchema
 from interface.schemas.lists import PageArgsSchema, page_of
 from interface.schemas.sessions import (
@@ -26,7 +28,6 @@ from interface.schemas.sessions import (
     SessionSchema,
 )
 from interface.schemas.views import AlertSchema, LoginRecordSchema
-from interface.views import page_of_view
 
 blp = Blueprint(
     "me",
@@ -40,17 +41,13 @@ SHOP_ALERTS = permission(Module.SENSITIVE_SHOP_INFORMATION, "view")
 SHOP_FREEZE = permission(Module.SENSITIVE_SHOP_INFORMATION, "manage")
 
 
-def services() -> Any:
-    return current_app.extensions["sellerguard"]
-
-
 @blp.get("")
 @requires(blp, OWN_ACCOUNT, before_two_step=True)
 @blp.response(200, AccountSchema)
 def me() -> tuple[AccountView, int, dict[str, str]]:
     """The caller's account."""
     view = services().account_security.view(current_principal())
-    return view, 200, {"ETag": f'"{view.version}"'}
+    return with_etag(view)
 
 
 @blp.post("/password")
@@ -122,7 +119,7 @@ def logins(args: dict[str, Any]) -> dict[str, Any]:
 def sessions(args: dict[str, Any]) -> dict[str, Any]:
     """The caller's live sessions, newest first."""
     views: list[SessionView] = services().account_security.sessions(current_principal())
-    return {"items": views[: args["limit"]], "next": None}
+    return page_of_list(views, args["limit"], args["cursor"])
 
 
 @blp.delete("/sessions/<string:session_id>")
@@ -143,11 +140,10 @@ def revoke_session(session_id: str) -> None:
 def alerts(args: dict[str, Any]) -> dict[str, Any]:
     """What the shop's owner has been alerted to, newest first.
 
-    Reading the alerts also runs the monthly review: sub-accounts nobody
-    signed in to for 30 days are flagged here.
+    Sub-accounts nobody signed in to for 30 days are flagged as the owner
+    signs in (``POST /sessions``), not here: a read writes nothing.
     """
     principal = current_principal()
-    services().sub_accounts.flag_dormant(principal.id, acting(principal))
     return page_of_view(ALERTS, str(principal.id), args["limit"], args["cursor"])
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from application.principals import UnauthorizedError
 from application.recovery import CaseView, DocumentView
 from application.recovery_views import CASES, REQUESTS
 from domain.recovery_case import MAX_DOCUMENT_BYTES, DocumentType
-from interface.auth import acting, current_principal, requires
+from interface.auth import acting, bearer_token, current_principal, requires
 from interface.blueprints.documenting import problems
+from interface.composition import services
+from interface.pages import page_of_view
 from interface.problems import InvalidFieldError
 from interface.rate_limits import limited
 from interface.request_context import anonymous
@@ -35,7 +36,6 @@ from interface.schemas.recovery import (
     UnfreezeSchema,
     UploadSchema,
 )
-from interface.views import page_of_view
 
 blp = Blueprint(
     "recovery", __name__, url_prefix="/api/v1", description="Account-takeover recovery"
@@ -45,10 +45,6 @@ RECOVERY = "recovery:manage"
 MULTIPART_ALLOWANCE = 64 * 1024  # form fields and boundaries around the file
 
 
-def recovery() -> Any:
-    return current_app.extensions["sellerguard"].recovery
-
-
 @blp.post("/recovery-requests")
 @limited(blp, "recovery_rate_limit")
 @blp.arguments(RecoveryRequestSchema)
@@ -56,7 +52,7 @@ def recovery() -> Any:
 @problems(blp, 400, 422)
 def request_recovery(body: dict[str, Any]) -> dict[str, Any]:
     """Ask for help with a lost shop; the same answer for any username."""
-    return {"request_id": recovery().request(actor=anonymous(), **body)}
+    return {"request_id": services().recovery.request(actor=anonymous(), **body)}
 
 
 @blp.get("/recovery-requests")
@@ -77,7 +73,7 @@ def queued_requests(args: dict[str, Any]) -> dict[str, Any]:
 def open_case(body: dict[str, Any]) -> CaseView:
     """Open a case: the account is frozen and every session of it ends."""
     agent = current_principal()
-    return recovery().open(actor=acting(agent), **body)
+    return services().recovery.open(actor=acting(agent), **body)
 
 
 @blp.get("/recovery-cases")
@@ -89,7 +85,9 @@ def list_cases(args: dict[str, Any]) -> dict[str, Any]:
     """Cases, newest first, optionally of one status."""
     status = args["status"].value if args["status"] else "all"
     page = page_of_view(CASES, status, args["limit"], args["cursor"])
-    page["items"] = [recovery().view(UUID(item["id"])) for item in page["items"]]
+    page["items"] = [
+        services().recovery.view(UUID(item["id"])) for item in page["items"]
+    ]
     return page
 
 
@@ -99,7 +97,7 @@ def list_cases(args: dict[str, Any]) -> dict[str, Any]:
 @problems(blp, 404)
 def view_case(case_id: UUID) -> CaseView:
     """One case: its documents and its timeline."""
-    return recovery().view(case_id)
+    return services().recovery.view(case_id)
 
 
 @blp.post("/recovery-cases/<uuid:case_id>/documents")
@@ -114,15 +112,15 @@ def view_case(case_id: UUID) -> CaseView:
 @problems(blp, 400, 401, 403, 409, 413, 415, 422)
 def upload_document(case_id: UUID) -> DocumentView:
     """Upload a document (PDF, PNG or JPEG, at most 10 MiB) with the case's token."""
-    token = _bearer()
+    token = bearer_token()
     request.max_content_length = MAX_DOCUMENT_BYTES + MULTIPART_ALLOWANCE
-    recovery().check_upload(case_id, token)
+    services().recovery.check_upload(case_id, token)
     doc_type = _doc_type(request.form.get("doc_type"))
     upload = request.files.get("file")
     if upload is None:
         raise InvalidFieldError("file", "Missing data for required field.")
     data = upload.stream.read(MAX_DOCUMENT_BYTES + 1)
-    return recovery().upload(case_id, token, doc_type, data, anonymous())
+    return services().recovery.upload(case_id, token, doc_type, data, anonymous())
 
 
 @blp.get("/recovery-cases/<uuid:case_id>/documents/<string:document_id>")
@@ -136,7 +134,7 @@ def upload_document(case_id: UUID) -> DocumentView:
 @problems(blp, 404)
 def download_document(case_id: UUID, document_id: str) -> Response:
     """A document's original bytes; every view is recorded."""
-    data, content_type = recovery().download(
+    data, content_type = services().recovery.download(
         case_id, document_id, acting(current_principal())
     )
     return Response(
@@ -156,7 +154,7 @@ def download_document(case_id: UUID, document_id: str) -> Response:
 @problems(blp, 400, 404, 409, 422)
 def decide(body: dict[str, Any], case_id: UUID) -> CaseView:
     """Approve or reject; never by the agent who opened the case."""
-    return recovery().decide(
+    return services().recovery.decide(
         case_id, body["decision"], body["note"], acting(current_principal())
     )
 
@@ -167,7 +165,7 @@ def decide(body: dict[str, Any], case_id: UUID) -> CaseView:
 @problems(blp, 400, 403, 404, 422)
 def reset(body: dict[str, Any], case_id: UUID) -> dict[str, Any]:
     """Set a new password with the reset token; the shop is active again."""
-    account_id = recovery().reset(
+    account_id = services().recovery.reset(
         case_id, body["reset_token"], body["new_password"], anonymous()
     )
     return {"account_id": account_id, "status": "active"}
@@ -180,20 +178,15 @@ def reset(body: dict[str, Any], case_id: UUID) -> dict[str, Any]:
 @problems(blp, 400, 404, 409, 422)
 def unfreeze(body: dict[str, Any], seller_id: UUID) -> dict[str, Any]:
     """A false alarm: restore the shop and close its open case."""
-    recovery().unfreeze(seller_id, body["reason"], acting(current_principal()))
+    services().recovery.unfreeze(seller_id, body["reason"], acting(current_principal()))
     return {"account_id": seller_id, "status": "active"}
-
-
-def _bearer() -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise UnauthorizedError("no upload token")
-    return token.strip()
 
 
 def _doc_type(value: str | None) -> DocumentType:
     try:
-        parsed: DocumentType = UploadSchema().fields["doc_type"].deserialize(value)
+        parsed = UploadSchema().fields["doc_type"].deserialize(value)
     except ValidationError as error:
         raise InvalidFieldError("doc_type", str(error.messages[0])) from None
+    if not isinstance(parsed, DocumentType):
+        raise InvalidFieldError("doc_type", "Missing data for required field.")
     return parsed

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from domain.risk_signal import Decision, SignalContent, SubjectKind
 from domain.roles import Module, permission
-from interface.auth import acting, current_principal, requires
+from interface.auth import ForbiddenError, acting, current_principal, requires
 from interface.blueprints.documenting import problems
+from interface.composition import services
 from interface.schemas.lists import page_of
 from interface.schemas.security_center import (
     DashboardArgsSchema,
@@ -41,10 +41,6 @@ ORDERS = Module.RISK_ORDERS
 REFUNDS = Module.RISK_REFUNDS
 
 
-def services() -> Any:
-    return current_app.extensions["sellerguard"]
-
-
 def _cursor(args: dict[str, Any]) -> int | None:
     return None if args["cursor"] is None else int(args["cursor"])
 
@@ -71,8 +67,11 @@ def receive_signal(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 @problems(blp, 422)
 def dashboard(args: dict[str, Any]) -> dict[str, Any]:
     """What was stopped over 7, 30 or 90 UTC days, what waits, how safe the shop is."""
-    shop = current_principal().seller_id
-    return dict(services().security_dashboard.dashboard(shop, args["days"]))
+    principal = current_principal()
+    if principal.seller_id is None:  # the permission is a shop's alone
+        raise ForbiddenError(str(principal.id))
+    found = services().security_dashboard.dashboard(principal.seller_id, args["days"])
+    return dict(found)
 
 
 @blp.get("/security-center/intercepted")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
-from application.sellers import AccountView
+from application.accounts import AccountView
 from interface.blueprints.documenting import problems
+from interface.composition import services
+from interface.etags import with_etag
 from interface.request_context import anonymous
 from interface.schemas.accounts import AccountSchema, RegisterSellerSchema
 
@@ -23,7 +24,5 @@ blp = Blueprint(
 @problems(blp, 400, 409, 413, 422)
 def register_seller(body: dict[str, Any]) -> tuple[AccountView, int, dict[str, str]]:
     """Register a seller's main account."""
-    account = current_app.extensions["sellerguard"].sellers.register(
-        actor=anonymous(), **body
-    )
-    return account, 201, {"ETag": f'"{account.version}"'}
+    account = services().sellers.register(actor=anonymous(), **body)
+    return with_etag(account, 201)

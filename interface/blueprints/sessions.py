@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Response, current_app, json, request
+from flask import Response, json, request
 from flask_smorest import Blueprint
 
 from application.sign_in import ChallengeView, SessionGrant
+from domain.actor import ActorKind
 from domain.roles import OWN_ACCOUNT
 from domain.sign_in import Attempt
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
+from interface.composition import services
 from interface.rate_limits import limited
 from interface.request_context import anonymous, client_ip
 from interface.schemas.sessions import (
@@ -47,7 +49,7 @@ def attempt_from_request(device_id: str | None) -> Attempt:
 @problems(blp, 400, 401, 403, 422)
 def create_session(body: dict[str, Any]) -> SessionGrant | Response:
     """Sign in with username and password."""
-    outcome = current_app.extensions["sellerguard"].sign_in.login(
+    outcome = services().sign_in.login(
         body["username"],
         body["password"],
         attempt_from_request(body["device_id"]),
@@ -59,7 +61,7 @@ def create_session(body: dict[str, Any]) -> SessionGrant | Response:
             status=202,
             mimetype="application/json",
         )
-    return outcome
+    return _signed_in(outcome)
 
 
 @blp.post("/sessions/challenge")
@@ -68,8 +70,10 @@ def create_session(body: dict[str, Any]) -> SessionGrant | Response:
 @problems(blp, 400, 401, 403, 422)
 def answer_challenge(body: dict[str, Any]) -> SessionGrant:
     """Finish signing in with a code from the authenticator app or a recovery code."""
-    return current_app.extensions["sellerguard"].sign_in.complete_challenge(
-        body["challenge_id"], body["code"], anonymous()
+    return _signed_in(
+        services().sign_in.complete_challenge(
+            body["challenge_id"], body["code"], anonymous()
+        )
     )
 
 
@@ -79,4 +83,16 @@ def answer_challenge(body: dict[str, Any]) -> SessionGrant:
 def delete_current_session() -> None:
     """Sign out: the session of this request ends."""
     principal = current_principal()
-    current_app.extensions["sellerguard"].sign_in.logout(principal, acting(principal))
+    services().sign_in.logout(principal, acting(principal))
+
+
+def _signed_in(grant: SessionGrant) -> SessionGrant:
+    """A shop owner's sign-in also runs the shop's review of its sub-accounts.
+
+    Sub-accounts nobody signed in to for 30 days are flagged here (a POST),
+    so that reading the alerts writes nothing.
+    """
+    principal = grant.principal
+    if principal.kind is ActorKind.SELLER:
+        services().sub_accounts.flag_dormant(principal.id, acting(principal))
+    return grant

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import current_app, request
 from flask_smorest import Blueprint
 
 from application.accounts import AccountView
 from domain.roles import Module, Role, permission, role_permissions
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
-from interface.problems import BadRequestError
+from interface.composition import services
+from interface.etags import if_match, with_etag
+from interface.pages import page_of_list
 from interface.schemas.lists import PageArgsSchema, page_of
 from interface.schemas.sub_accounts import (
     AuthzCheckArgsSchema,
@@ -23,7 +24,6 @@ from interface.schemas.sub_accounts import (
     RolesSchema,
     SubAccountSchema,
 )
-from interface.views import BadCursorError
 
 blp = Blueprint(
     "sub_accounts",
@@ -36,27 +36,6 @@ MANAGE_SUB_ACCOUNTS = permission(Module.SUB_ACCOUNT_MANAGEMENT, "manage")
 ANY_PERSON = "own_account"
 
 
-def sub_accounts() -> Any:
-    return current_app.extensions["sellerguard"].sub_accounts
-
-
-def with_etag(
-    view: AccountView, status: int = 200
-) -> tuple[AccountView, int, dict[str, str]]:
-    return view, status, {"ETag": f'"{view.version}"'}
-
-
-def if_match() -> int | None:
-    """The version an ``If-Match: "<version>"`` header names, if any."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit() or len(value) > 12:
-        raise BadRequestError("If-Match must be an ETag this API gave out")
-    return int(value)
-
-
 @blp.post("/sub-accounts")
 @requires(blp, MANAGE_SUB_ACCOUNTS)
 @blp.arguments(CreateSubAccountSchema)
@@ -65,7 +44,7 @@ def if_match() -> int | None:
 def create_sub_account(body: dict[str, Any]) -> tuple[AccountView, int, dict[str, str]]:
     """Create an employee's account with a role."""
     seller = current_principal()
-    view = sub_accounts().create(
+    view = services().sub_accounts.create(
         seller,
         body["username"],
         body["email"],
@@ -83,11 +62,8 @@ def create_sub_account(body: dict[str, Any]) -> tuple[AccountView, int, dict[str
 @problems(blp, 422)
 def list_sub_accounts(args: dict[str, Any]) -> dict[str, Any]:
     """The shop's sub-accounts, oldest first."""
-    views = sub_accounts().list(current_principal())
-    start = _offset(args["cursor"])
-    page = views[start : start + args["limit"]]
-    more = start + args["limit"] < len(views)
-    return {"items": page, "next": str(start + args["limit"]) if more else None}
+    views = services().sub_accounts.list(current_principal())
+    return page_of_list(views, args["limit"], args["cursor"])
 
 
 @blp.get("/sub-accounts/<uuid:sub_account_id>")
@@ -96,7 +72,7 @@ def list_sub_accounts(args: dict[str, Any]) -> dict[str, Any]:
 @problems(blp, 404)
 def view_sub_account(sub_account_id: UUID) -> tuple[AccountView, int, dict[str, str]]:
     """One of the shop's sub-accounts."""
-    return with_etag(sub_accounts().view(current_principal(), sub_account_id))
+    return with_etag(services().sub_accounts.view(current_principal(), sub_account_id))
 
 
 @blp.patch("/sub-accounts/<uuid:sub_account_id>")
@@ -110,7 +86,7 @@ def change_role(
     """Give a sub-account another role (send If-Match to guard against races)."""
     seller = current_principal()
     return with_etag(
-        sub_accounts().change_role(
+        services().sub_accounts.change_role(
             seller, sub_account_id, body["role"], acting(seller), if_match()
         )
     )
@@ -127,7 +103,7 @@ def deactivate(
     """Stop a sub-account signing in; its sessions end at once."""
     seller = current_principal()
     return with_etag(
-        sub_accounts().deactivate(
+        services().sub_accounts.deactivate(
             seller, sub_account_id, body["reason"], acting(seller), if_match()
         )
     )
@@ -141,7 +117,9 @@ def reactivate(sub_account_id: UUID) -> tuple[AccountView, int, dict[str, str]]:
     """Let a sub-account sign in again."""
     seller = current_principal()
     return with_etag(
-        sub_accounts().reactivate(seller, sub_account_id, acting(seller), if_match())
+        services().sub_accounts.reactivate(
+            seller, sub_account_id, acting(seller), if_match()
+        )
     )
 
 
@@ -165,13 +143,5 @@ def roles() -> dict[str, Any]:
 @problems(blp, 422)
 def authz_check(args: dict[str, Any]) -> dict[str, bool]:
     """May this person do that, right now? For other platform services."""
-    checks = current_app.extensions["sellerguard"].access
+    checks = services().access
     return {"allowed": checks.allowed(args["principal_id"], args["permission"])}
-
-
-def _offset(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.isdigit() or len(cursor) > 9:
-        raise BadCursorError(cursor)
-    return int(cursor)

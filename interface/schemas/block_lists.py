@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 
 from domain.block_list import BlockReason, BuyerAction, Duration, Scope
@@ -13,7 +15,7 @@ BUYER = ma.validate.Regexp(
 )
 
 
-def buyer_field(**kwargs: object) -> ma.fields.String:
+def buyer_field(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(
         required=True, validate=BUYER, metadata={"example": "buyer_4711"}, **kwargs
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 
 from domain.risk_signal import Category, SubjectKind, Verdict
@@ -18,7 +20,7 @@ NOTE = ma.validate.Length(max=1000)
 CURSOR = ma.validate.Regexp(r"^[0-9]{1,18}\Z", error="Not a cursor this list gave.")
 
 
-def _id(**kwargs: object) -> ma.fields.String:
+def _id(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(validate=EXTERNAL_ID, **kwargs)
 
 
@@ -98,7 +100,7 @@ class DecisionsArgsSchema(PageArgs):
 
 
 def _decision(*choices: str) -> type[ma.Schema]:
-    fields = {
+    fields: dict[str, ma.fields.Field[Any]] = {
         "decision": ma.fields.String(
             required=True, validate=ma.validate.OneOf(list(choices))
         ),
