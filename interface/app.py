@@ -11,7 +11,14 @@ from flask_smorest.utils import prepare_response
 from flask_swagger_ui import get_swaggerui_blueprint
 
 from infrastructure.settings import Settings
-from interface import logs, problems, rate_limits, request_context
+from interface import (
+    logs,
+    problems,
+    rate_limits,
+    request_body,
+    request_context,
+    security_headers,
+)
 from interface.blueprints import (
     audit,
     audit_integrity,
@@ -67,6 +74,8 @@ def create_app(
     )
     app.extensions[EXTENSION] = services or build_services(settings)
     request_context.install(app, settings.proxy_hops)
+    request_body.install(app)
+    security_headers.install(app)
     api = SellerGuardApi(app, spec_kwargs={"info": {"description": DESCRIPTION}})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"}

@@ -67,6 +67,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
+            # The longest request line gunicorn allows: our own check refuses
+            # query strings over 4 KiB first, with problem details.
+            "limit_request_line": 8190,
             "timeout": 60,
             "graceful_timeout": 20,
             "accesslog": None,

@@ -49,16 +49,43 @@ def _after() -> ma.fields.Integer:
     )
 
 
+def _cursor() -> ma.fields.Integer:
+    return ma.fields.Integer(
+        load_default=None,
+        validate=ma.validate.Range(0, MAX_POSITION),
+        metadata={"description": "The same as `after`, as every list takes it."},
+    )
+
+
+class AfterOrCursor(ma.Schema):
+    """``after``, or ``cursor`` as every other list calls it (not both)."""
+
+    after = _after()
+    cursor = _cursor()
+
+    @ma.validates_schema
+    def one_position(self, data: dict[str, Any], **_: Any) -> None:
+        if data["cursor"] is not None and data["after"]:
+            message = "Give after or cursor, not both."
+            raise ma.ValidationError({"after": [message], "cursor": [message]})
+
+    @ma.post_load
+    def cursor_is_after(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        cursor = data.pop("cursor")
+        if cursor is not None:
+            data["after"] = cursor
+        return data
+
+
 def _limit() -> ma.fields.Integer:
     return ma.fields.Integer(
         load_default=DEFAULT_LIMIT, validate=ma.validate.Range(1, MAX_LIMIT)
     )
 
 
-class AuditEventsArgsSchema(ma.Schema):
+class AuditEventsArgsSchema(AfterOrCursor):
     """Which events: every filter given must hold."""
 
-    after = _after()
     limit = _limit()
     aggregate_id = ma.fields.UUID(load_default=None)
     aggregate_type = ma.fields.String(
@@ -79,10 +106,9 @@ class AuditEventsArgsSchema(ma.Schema):
             raise ma.ValidationError("until must be later than since.", "until")
 
 
-class AggregateEventsArgsSchema(ma.Schema):
+class AggregateEventsArgsSchema(AfterOrCursor):
     """Which page of one aggregate's events."""
 
-    after = _after()
     limit = _limit()
 
 
