@@ -69,6 +69,14 @@ class DocumentVault(Protocol):
         ...
 
 
+class DocumentInspector(Protocol):
+    """Judges an upload by decoding all of it, never by its name or first bytes."""
+
+    def content_type_of(self, data: bytes) -> str:
+        """The type of a whole, well-formed PDF, PNG or JPEG; refuses anything else."""
+        ...
+
+
 class Notifier(Protocol):
     """Tells an account's owner what happens to it (e-mail in production)."""
 

@@ -14,10 +14,10 @@ from uuid import UUID
 from application.accounts import LoginNames
 from application.credentials import Credentials
 from application.ledger import Changes
-from application.ports import Clock, DocumentVault
+from application.ports import Clock, DocumentInspector, DocumentVault
 from application.principals import BearerToken, UnauthorizedError, digest
 from domain.actor import Actor
-from domain.documents import DocumentTooLargeError, content_type_of
+from domain.documents import DocumentTooLargeError
 from domain.password_policy import PasswordContext
 from domain.recovery_case import (
     MAX_DOCUMENT_BYTES,
@@ -114,8 +114,11 @@ class Recovery:
         credentials: Credentials,
         vault: DocumentVault,
         clock: Clock,
+        *,
+        inspector: DocumentInspector,
     ) -> None:
         self.names = names
+        self.inspector = inspector
         self.ledger = names.ledger
         self.credentials = credentials
         self.vault = vault
@@ -188,7 +191,7 @@ class Recovery:
         self.check_upload(case_id, upload_token)
         if len(data) > MAX_DOCUMENT_BYTES:
             raise DocumentTooLargeError(str(len(data)))
-        content_type = content_type_of(data)
+        content_type = self.inspector.content_type_of(data)
         document_id = uuid.uuid4().hex
         sha256 = hashlib.sha256(data).hexdigest()
         self.vault.put(document_id, data)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
+import pypdf
 
 from application.principals import Principal
 from application.sign_in import ChallengeView
@@ -49,8 +51,6 @@ STAFF = {
     "auditor.priya": StaffRole.AUDITOR,
     "admin.jonas": StaffRole.PLATFORM_ADMIN,
 }
-# A minimal PDF standing in for the owner's scanned passport.
-ID_SCAN = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 # Where people sign in from (documentation addresses; BOT and THIEF are abroad).
 MAC = Attempt("203.0.113.24", "Mozilla/5.0 (Macintosh) Safari/605.1", "willow-macbook")
 PHONE = Attempt("203.0.113.91", "SellerCentre/5.2 (iPhone; iOS 17.5)", "willow-iphone")
@@ -61,6 +61,16 @@ FLOOR = Attempt("203.0.113.60", "Mozilla/5.0 (Windows NT 10.0) Chrome/126", "flo
 OFFICE = Attempt("10.20.0.15", "Mozilla/5.0 (Macintosh) Chrome/126.0", "platform-hq")
 BOT = Attempt("198.51.100.77", "python-requests/2.32.3", "ua-3f9a0c1e7b2d4a66")
 THIEF = Attempt("198.51.100.203", "Mozilla/5.0 (Windows NT 10.0) Chrome/125", "x-77")
+
+
+def _id_scan() -> bytes:
+    """A one-page PDF standing in for the owner's scanned passport."""
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_metadata({"/Title": "Passport scan"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def anonymous(device: Attempt) -> Actor:
@@ -242,7 +252,8 @@ def takeover_and_recovery(d: Demo) -> None:
     maya = acting(d.sign_in("agent.maya", OFFICE), OFFICE)
     case = d.s.recovery.open(shop, "takeover reported by the owner", email, maya)
     d.clock.tick(40)
-    upload = (case.upload_token or "", DocumentType.IDENTITY, ID_SCAN, anonymous(MAC))
+    scan = _id_scan()
+    upload = (case.upload_token or "", DocumentType.IDENTITY, scan, anonymous(MAC))
     document = d.s.recovery.upload(case.id, *upload)
     d.clock.day(10)
     tomas = acting(d.sign_in("agent.tomas", OFFICE), OFFICE)

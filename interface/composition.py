@@ -32,6 +32,7 @@ from infrastructure.argon2_hasher import Argon2Hasher
 from infrastructure.audit_store import open_audit_store
 from infrastructure.chain_store import open_chain_store
 from infrastructure.clock import SystemClock
+from infrastructure.document_inspection import DocumentInspector
 from infrastructure.document_vault import PostgresVault, open_notifier, open_vault
 from infrastructure.event_store import ledger_env
 from infrastructure.integrity_signer import Ed25519Signer
@@ -144,7 +145,9 @@ def build_services(
         access=AccessChecks(ledger),
         platform_people=PlatformPeople(names, credentials, clock),
         block_lists=BlockLists(ledger, views, read_models, clock),
-        recovery=Recovery(names, credentials, vault, clock),
+        recovery=Recovery(
+            names, credentials, vault, clock, inspector=DocumentInspector()
+        ),
         outbox=OutboxDispatcher(views, ledger, open_notifier(settings)),
         integrity=integrity,
         audit=Audit(ledger, AuditIndexer(ledger, open_audit_store(settings)), clock),

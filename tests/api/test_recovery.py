@@ -14,6 +14,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from domain.roles import StaffRole
+from tests import documents
 from tests.api.helpers import PASSWORD, bearer, login, register, token_of
 from tests.api.principals import (
     EMPLOYEE_PASSWORD,
@@ -23,9 +24,20 @@ from tests.api.principals import (
     staff_token,
 )
 
-PDF = b"%PDF-1.7\n" + b"identity document " * 500 + b"\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+PDF = documents.pdf()
+PNG = documents.png()
 NEW_PASSWORD = "Fr3sh-Start!Orchid"
+HTML = b"<html><body><script>fetch('/api/v1/me')</script></body></html>"
+# Files that start as an accepted type and are something else as well.
+POLYGLOTS = [
+    b"\x89PNG\r\n\x1a\n" + HTML,  # a PNG signature, then a web page
+    documents.png(600, 400) + HTML,  # a whole PNG, then a web page
+    documents.jpeg(600, 400) + HTML,  # a whole JPEG, then a web page
+    b"%PDF-1.4\n" + b"PK\x03\x04" + b"\x00" * 60 + b"PK\x05\x06" + b"\x00" * 18,
+    documents.pdf() + b"PK\x05\x06" + b"\x00" * 18,  # a PDF, then a zip's end
+    documents.pdf(text=b"<html><script>alert(1)</script>"),  # markup up front
+    b"%PDF-1.4\n%%EOF\n",  # a PDF header and trailer with nothing between
+]
 
 
 class FakeRelay:
@@ -139,6 +151,10 @@ def test_the_whole_approved_recovery(client, world, services):
         f"{url}/documents/{document.get_json()['id']}", headers=world["second"]
     )
     assert viewed.data == PDF
+    assert viewed.headers["X-Content-Type-Options"] == "nosniff"
+    assert viewed.headers["Content-Security-Policy"].startswith("sandbox")
+    assert viewed.headers["Content-Disposition"].startswith("attachment")
+    assert viewed.headers["Cache-Control"] == "no-store"
     assert client.get(url, headers=world["agent"]).get_json()["status"] == (
         "under_review"
     )
@@ -257,6 +273,7 @@ def stored_blobs(services, settings) -> dict[str, bytes]:
         ),
         (b"", "empty.pdf", 422, "validation_error"),
         (b"%PDF" + b"\x00" * 20, "../../etc/passwd", 415, "unsupported_media_type"),
+        *((data, "scan.png", 415, "unsupported_media_type") for data in POLYGLOTS),
     ],
 )
 def test_a_refused_upload_leaves_nothing_behind(
@@ -274,7 +291,7 @@ def test_a_refused_upload_leaves_nothing_behind(
 
 def test_exactly_ten_mebibytes_is_accepted(client, world):
     case = open_case(client, world)
-    data = b"%PDF-1.4\n" + b"x" * (10 * 1024 * 1024 - 9)
+    data = documents.pdf(size=10 * 1024 * 1024)
 
     assert upload(client, case, data).status_code == 201
 

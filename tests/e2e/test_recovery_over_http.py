@@ -12,12 +12,13 @@ import pytest
 from domain.actor import Actor, ActorKind
 from domain.roles import StaffRole
 from infrastructure.totp import Totp
+from tests import documents
 from tests.e2e_helpers import call, running_server, settings_env
 
 PASSWORD = "Corr3ct-Horse!Battery"
 NEW_PASSWORD = "Fr3sh-Start!Orchid"
 STAFF_PASSWORD = "Qu1et-Orchard!Signal"
-PDF = b"%PDF-1.7\n" + b"proof of ownership " * 200 + b"\n%%EOF\n"
+PDF = documents.pdf(text=b"proof of ownership")
 
 
 def upload(base: str, case: dict, data: bytes) -> int:
