@@ -9,6 +9,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 from infrastructure.settings import Settings, SettingsError
+from infrastructure.sqlite_file import private_file
 
 ENCRYPTED_AND_COMPRESSED = {
     # The library's AES-GCM cipher from `cryptography`; naming only the key
@@ -32,6 +33,7 @@ def ledger_env(
         "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
     if settings.database_url is None:
+        private_file(settings.sqlite_path)
         env.update(
             PERSISTENCE_MODULE="eventsourcing.sqlite",
             SQLITE_DBNAME=str(settings.sqlite_path),

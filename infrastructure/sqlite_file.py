@@ -3,6 +3,7 @@ connection per thread, write transactions that take the lock at once."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,19 @@ REBUILDABLE = (
 )
 
 
+def private_file(path: Path) -> None:
+    """Make the database file (and its -wal and -shm) readable by the owner only.
+
+    SQLite creates -wal and -shm with the mode of the database file, so a
+    file made 0600 before SQLite opens it keeps all three private.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for sibling in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if sibling.exists():
+            sibling.chmod(0o600)
+
+
 class SQLiteFile:
     """One SQLite file, a connection per thread, all closed by :meth:`close`."""
 
@@ -30,6 +44,7 @@ class SQLiteFile:
         self, path: Path, pragmas: Sequence[str] = (), *, wal: bool = True
     ) -> None:
         self.path = path
+        private_file(path)
         self._pragmas = tuple(pragmas)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []

@@ -7,6 +7,7 @@ what makes a projection apply each event exactly once across processes.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator, Sequence
 from itertools import groupby
@@ -15,7 +16,9 @@ from typing import Any
 
 from psycopg import sql
 
+from application.block_lists import BLOCKS, BUYER_LINKS
 from application.read_models import Change, Delete, Item, Put
+from infrastructure.document_vault import EnvelopeCipher
 from infrastructure.event_store import open_pool, postgres_conninfo
 from infrastructure.settings import Settings
 from infrastructure.sqlite_file import REBUILDABLE, SQLiteFile
@@ -43,15 +46,54 @@ SQLITE_SCHEMA = (
 # Built once: json.dumps() with options would build an encoder per call.
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
+SEALED = "$sealed"
+# Views kept in clear: the checkout check's hot path, holding nothing but the
+# buyer names it looks up by. Every other view is sealed, so that a new view
+# with personal data (IPs, contact addresses, mail bodies) is never in clear.
+PLAIN_VIEWS = frozenset({BLOCKS, BUYER_LINKS})
 
-def _rows(changes: Sequence[tuple[int, Change]]) -> Iterator[tuple[bool, list[Any]]]:
+
+class ItemSealer:
+    """Items encrypted like the document vault's documents (a key per item,
+    wrapped by the master key), each bound to its view, key and item id."""
+
+    def __init__(self, cipher: EnvelopeCipher) -> None:
+        self._cipher = cipher
+
+    def seal(self, c: Put) -> dict[str, Any]:
+        """The item as stored: sealed unless its view is kept in clear."""
+        if c.view in PLAIN_VIEWS or not c.data:
+            return c.data
+        blob = self._cipher.seal(
+            _place(c.view, c.key, c.item_id), _dumps(c.data).encode()
+        )
+        return {SEALED: base64.b64encode(blob).decode("ascii")}
+
+    def open(self, view: str, key: str, item_id: str, data: Any) -> dict[str, Any]:
+        """The item as the views see it (items stored before sealing as they are)."""
+        if not isinstance(data, dict) or SEALED not in data:
+            return dict(data)
+        blob = base64.b64decode(data[SEALED])
+        opened: dict[str, Any] = json.loads(
+            self._cipher.open(_place(view, key, item_id), blob)
+        )
+        return opened
+
+
+def _place(view: str, key: str, item_id: str) -> str:
+    return f"view\x1f{view}\x1f{key}\x1f{item_id}"
+
+
+def _rows(
+    changes: Sequence[tuple[int, Change]], sealer: ItemSealer
+) -> Iterator[tuple[bool, list[Any]]]:
     """Runs of consecutive puts or deletes, as parameter rows, in log order."""
     for is_put, run in groupby(changes, key=lambda pc: isinstance(pc[1], Put)):
         if is_put:
             yield (
                 True,
                 [
-                    (c.view, c.key, c.item_id, p, _dumps(c.data))
+                    (c.view, c.key, c.item_id, p, _dumps(sealer.seal(c)))
                     for p, c in run
                     if isinstance(c, Put)
                 ],
@@ -73,8 +115,9 @@ class SQLiteViewStore:
     )
     DELETE = "DELETE FROM view_items WHERE view = ? AND key = ? AND item_id = ?"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sealer: ItemSealer) -> None:
         self.path = path
+        self.sealer = sealer
         self._file = SQLiteFile(path, REBUILDABLE)
         with self._file.immediate() as c:
             for statement in SQLITE_SCHEMA:
@@ -115,7 +158,7 @@ class SQLiteViewStore:
             if moved.rowcount != 1:
                 c.execute("ROLLBACK")
                 return False
-            for is_put, rows in _rows(changes):
+            for is_put, rows in _rows(changes, self.sealer):
                 c.executemany(self.PUT if is_put else self.DELETE, rows)
         return True
 
@@ -133,7 +176,11 @@ class SQLiteViewStore:
             )
             .fetchall()
         )
-        return [Item(row[0], row[1], json.loads(row[2])) for row in rows]
+        open_ = self.sealer.open
+        return [
+            Item(row[0], row[1], open_(view, key, row[0], json.loads(row[2])))
+            for row in rows
+        ]
 
     def get(self, view: str, key: str, item_id: str) -> Item | None:
         row = (
@@ -145,7 +192,11 @@ class SQLiteViewStore:
             )
             .fetchone()
         )
-        return Item(row[0], row[1], json.loads(row[2])) if row else None
+        if row is None:
+            return None
+        return Item(
+            row[0], row[1], self.sealer.open(view, key, row[0], json.loads(row[2]))
+        )
 
     def find(self, view: str, item_id: str) -> list[tuple[str, Item]]:
         rows = (
@@ -157,7 +208,14 @@ class SQLiteViewStore:
             )
             .fetchall()
         )
-        return [(row[0], Item(row[1], row[2], json.loads(row[3]))) for row in rows]
+        open_ = self.sealer.open
+        return [
+            (
+                row[0],
+                Item(row[1], row[2], open_(view, row[0], row[1], json.loads(row[3]))),
+            )
+            for row in rows
+        ]
 
     def reset(self, projection: str, views: Sequence[str]) -> None:
         with self._file.immediate() as c:
@@ -174,8 +232,11 @@ class SQLiteViewStore:
 class PostgresViewStore:
     """Views in PostgreSQL tables (JSONB items) in the event store's schema."""
 
-    def __init__(self, conninfo: str, schema: str, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self, conninfo: str, schema: str, sealer: ItemSealer, *, timeout: float = 5.0
+    ) -> None:
         self.schema = schema
+        self.sealer = sealer
         names = {
             "items": sql.Identifier(schema, "sellerguard_view_items"),
             "tracking": sql.Identifier(schema, "sellerguard_view_tracking"),
@@ -212,7 +273,7 @@ class PostgresViewStore:
             if cur.rowcount != 1:
                 conn.rollback()
                 return False
-            for is_put, rows in _rows(changes):
+            for is_put, rows in _rows(changes, self.sealer):
                 cur.executemany(self._sql["put" if is_put else "delete"], rows)
         return True
 
@@ -224,17 +285,24 @@ class PostgresViewStore:
             rows = conn.execute(
                 self._sql["items"], (view, key, upper, limit)
             ).fetchall()
-        return [Item(row[0], row[1], row[2]) for row in rows]
+        open_ = self.sealer.open
+        return [Item(row[0], row[1], open_(view, key, row[0], row[2])) for row in rows]
 
     def get(self, view: str, key: str, item_id: str) -> Item | None:
         with self.pool.connection() as conn:
             row = conn.execute(self._sql["get"], (view, key, item_id)).fetchone()
-        return Item(row[0], row[1], row[2]) if row else None
+        if row is None:
+            return None
+        return Item(row[0], row[1], self.sealer.open(view, key, row[0], row[2]))
 
     def find(self, view: str, item_id: str) -> list[tuple[str, Item]]:
         with self.pool.connection() as conn:
             rows = conn.execute(self._sql["find"], (view, item_id)).fetchall()
-        return [(row[0], Item(row[1], row[2], row[3])) for row in rows]
+        open_ = self.sealer.open
+        return [
+            (row[0], Item(row[1], row[2], open_(view, row[0], row[1], row[3])))
+            for row in rows
+        ]
 
     def reset(self, projection: str, views: Sequence[str]) -> None:
         with self.pool.connection() as conn:
@@ -285,6 +353,7 @@ _PG = {
 
 def open_view_store(settings: Settings) -> SQLiteViewStore | PostgresViewStore:
     """The view store beside the configured event store."""
+    sealer = ItemSealer(EnvelopeCipher.from_key_file(settings.document_key_file))
     if settings.database_url is None:
-        return SQLiteViewStore(settings.data_dir / "views.sqlite")
-    return PostgresViewStore(*postgres_conninfo(settings.database_url))
+        return SQLiteViewStore(settings.data_dir / "views.sqlite", sealer)
+    return PostgresViewStore(*postgres_conninfo(settings.database_url), sealer)

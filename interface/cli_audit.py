@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -156,7 +157,10 @@ def _opened(output: str) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    with open(output, "w", encoding="utf-8", newline="") as out:
+    # The history holds personal data: the file is the operator's alone.
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
         yield out
 
 

@@ -85,6 +85,7 @@ def services() -> Services:
 def initialise(settings: Settings) -> list[str]:
     """Create the data directory, the missing keys and the tables; idempotent."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)  # also one made before, by hand or an old version
     created = [str(path) for path in ensure_keys(settings)]
     services = build_services(settings, create_tables=True)
     services.views.create_tables()  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ Budget (ARCHITECTURE.md): the rebuild at least 0.5x the bare read+decode rate.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -33,8 +34,9 @@ from domain.actor import Actor, ActorKind
 from domain.seller_account import SellerAccount
 from domain.username import Username
 from domain.username_index import UsernameIndex
+from infrastructure.document_vault import EnvelopeCipher
 from infrastructure.event_store import ENCRYPTED_AND_COMPRESSED
-from infrastructure.view_store import SQLiteViewStore
+from infrastructure.view_store import ItemSealer, SQLiteViewStore
 
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$" + "h" * 43
 ACTOR = Actor(
@@ -119,7 +121,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger(env=store_env(Path(tmp) / "events.sqlite"))
-        views = SQLiteViewStore(Path(tmp) / "views.sqlite")
+        sealer = ItemSealer(EnvelopeCipher(os.urandom(32)))
+        views = SQLiteViewStore(Path(tmp) / "views.sqlite", sealer)
         runner = ProjectionRunner(
             ledger, views, [EventsByAggregate()], page_size=args.page
         )

@@ -153,3 +153,17 @@ def test_the_operators_reads_are_recorded(settings, services, history):
         ("export", "system", reader),
     ]
     assert reads[0].query == {"aggregate_id": str(history.seller_id), "version": "2"}
+
+
+def test_an_export_file_is_the_operators_alone_even_if_it_existed(
+    settings, history, tmp_path
+):
+    out = tmp_path / "audit.csv"
+    out.write_text("old")
+    out.chmod(0o644)
+
+    result = run(settings, "export", "--format", "csv", "-o", str(out))
+
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert not out.read_text(encoding="utf-8").startswith("old")
