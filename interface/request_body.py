@@ -48,6 +48,8 @@ def check_request() -> Response | None:
         return refused
     if not request.path.startswith(API_PREFIX) or not _has_body():
         return None
+    if request.routing_exception is not None:
+        return None  # 404 or 405 first: there is no view to take the body
     if request.endpoint in MULTIPART_ENDPOINTS:
         return None
     if not _is_json(request.mimetype):

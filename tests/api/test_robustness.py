@@ -169,3 +169,17 @@ def test_the_audit_event_list_takes_a_cursor_as_every_list_does(
     assert by_cursor.status_code == 200
     assert by_cursor.get_json()["items"] == by_after.get_json()["items"]
     assert by_cursor.get_json()["items"] != first["items"]
+
+
+def test_a_method_nobody_serves_is_405_whatever_body_it_carries(client):
+    response = client.open(
+        f"/api/v1/recovery-cases/{ANY_ID}/documents",
+        method="TRACE",
+        data="x",
+        content_type="multipart/form-data; boundary=b",
+    )
+
+    assert (response.status_code, response.get_json()["code"]) == (
+        405,
+        "method_not_allowed",
+    )
