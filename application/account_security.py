@@ -12,13 +12,13 @@ from application.credentials import Credentials
 from application.ledger import Changes, Ledger
 from application.ports import Authenticator, Clock
 from application.principals import Principal
+from application.session_checks import SessionChecks
 from application.sign_in import recovery_code_hash
 from domain.actor import Actor
 from domain.password_policy import PasswordContext
 from domain.seller_account import SellerAccount
 from domain.sign_in import (
     InvalidCodeError,
-    InvalidCredentialsError,
     SignInAccount,
     TwoStepNotEnabledError,
     TwoStepNotStartedError,
@@ -70,6 +70,7 @@ class AccountSecurity:
         self.credentials = credentials
         self.authenticator = authenticator
         self.clock = clock
+        self.checks = SessionChecks(ledger, credentials.hasher, authenticator, clock)
 
     def view(self, principal: Principal) -> AccountView:
         """The caller's account."""
@@ -78,11 +79,11 @@ class AccountSecurity:
     def change_password(
         self, principal: Principal, current: str, new: str, actor: Actor
     ) -> int:
-        """Set a new password; every other session of the caller ends."""
+        """Set a new password; every other session and known device of the
+        caller ends (a wrong current password counts as a guess)."""
         account = self.ledger.load(principal.id, SignInAccount)
         hasher = self.credentials.hasher
-        if not hasher.verify(account.password_hash, current):
-            raise InvalidCredentialsError(str(principal.id))
+        self.checks.password(principal, account, current, actor)
         new_hash = self.credentials.hash_new_password(
             new,
             PasswordContext(
@@ -97,9 +98,14 @@ class AccountSecurity:
         now = self.clock.now()
 
         def change(fresh: SignInAccount) -> None:
+            fresh.pass_session_check(str(principal.session_id), actor, now)
             fresh.change_password(new_hash, actor, now)
             fresh.revoke_all_sessions(
                 "password_changed", actor, now, keep=principal.session_id
+            )
+            device = fresh.sessions.get(str(principal.session_id), {})
+            fresh.forget_devices(
+                "password_changed", actor, now, keep=device.get("device_token_hash")
             )
 
         return self.ledger.update(principal.id, SignInAccount, change).position
@@ -135,28 +141,30 @@ class AccountSecurity:
         self.ledger.update(
             principal.id,
             SignInAccount,
-            lambda a: a.enable_two_step(step, hashes, actor, now),
+            lambda a: a.enable_two_step(
+                step, hashes, actor, now, session_id=principal.session_id
+            ),
         )
         return codes
 
     def disable_two_step(
         self, principal: Principal, password: str, code: str, actor: Actor
     ) -> None:
-        """Turn two-step off; needs the password and a current code."""
+        """Turn two-step off with the password and a current code (each wrong
+        one counts as a guess); every other session ends."""
         account = self.ledger.load(principal.id, SignInAccount)
         if not account.two_step_enabled:
             raise TwoStepNotEnabledError(str(principal.id))
-        if not self.credentials.hasher.verify(account.password_hash, password):
-            raise InvalidCredentialsError(str(principal.id))
+        self.checks.password(principal, account, password, actor)
+        step = self.checks.code(principal, account, code, actor)
         now = self.clock.now()
-        secret = account.two_step_secret or ""
-        step = self.authenticator.matching_step(secret, code, now)
-        if step is None or not account.accepts_code_step(step):
-            raise InvalidCodeError(str(principal.id))
 
         def disable(fresh: SignInAccount) -> None:
+            fresh.pass_session_check(str(principal.session_id), actor, now)
             fresh.spend_code_step(step, actor, now)
-            fresh.disable_two_step("by_owner", actor, now)
+            fresh.disable_two_step(
+                "by_owner", actor, now, session_id=principal.session_id
+            )
 
         self.ledger.update(principal.id, SignInAccount, disable)
 
@@ -186,8 +194,16 @@ class AccountSecurity:
         self.ledger.update(
             principal.id,
             SignInAccount,
-            lambda a: a.revoke_session(session_id, "revoked_by_owner", actor, now),
+            lambda a: a.revoke_session(
+                session_id, "revoked_by_owner", actor, now, forget_device=True
+            ),
         )
+
+    def reauthenticate(
+        self, principal: Principal, password: str, code: str | None, actor: Actor
+    ) -> datetime:
+        """Renew the session's ``auth_time`` with the password (and a code)."""
+        return self.checks.reauthenticate(principal, password, code, actor)
 
     def freeze(self, principal: Principal, reason: str, actor: Actor) -> UUID:
         """Freeze the caller's own shop: every session of it ends at once."""

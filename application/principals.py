@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from domain.actor import Actor, ActorKind
@@ -40,6 +41,11 @@ class Principal:
     session_id: str | None
     permissions: frozenset[str]
     two_step_enabled: bool = False
+    auth_time: datetime | None = None
+
+    def signed_in_within(self, max_age: timedelta, at: datetime) -> bool:
+        """Whether the session's owner proved who they are within ``max_age``."""
+        return self.auth_time is not None and at - self.auth_time <= max_age
 
     def actor(self, request_id: str | None, ip: str | None) -> Actor:
         """This principal as the actor of events caused by one request."""
@@ -79,6 +85,11 @@ def principal_of(
         session_id=session_id,
         permissions=permissions_of(account),
         two_step_enabled=two_step,
+        auth_time=(
+            None
+            if isinstance(account, ServiceKey) or session_id is None
+            else account.session_auth_time(session_id)
+        ),
     )
 
 

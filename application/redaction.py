@@ -50,6 +50,10 @@ SECRET_FIELDS = frozenset(
         # accounts' ``challenges`` are keyed by them
         "challenge_id",
         "challenges",
+        # device tokens name known devices (LoginSucceeded, the accounts)
+        "device_token",
+        "device_tokens",
+        "_device_tokens",
         # document vault key material
         "document_key",
         "wrapped_key",

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from application.read_models import Change, Put
+from domain import guessing_events as guessing
 from domain import sign_in_events as events
 from domain.block_list import BlockList
 from domain.risk_signal import RiskSignal
@@ -26,7 +27,8 @@ def _stamp(event: Any) -> str:
 
 
 class LoginHistory:
-    """Every sign-in attempt on an account: succeeded, failed or locked out."""
+    """Every sign-in attempt on an account: succeeded, failed, locked out, or
+    stopped at the second step."""
 
     name = "login_history"
     views = (LOGINS,)
@@ -34,6 +36,7 @@ class LoginHistory:
         events.LoginSucceeded.TOPIC,
         events.LoginFailed.TOPIC,
         events.LoginLockedOut.TOPIC,
+        guessing.SecondStepFailed.TOPIC,
     )
 
     def changes(self, event: Any, position: int) -> list[Change]:
@@ -41,6 +44,7 @@ class LoginHistory:
             events.LoginSucceeded: "succeeded",
             events.LoginFailed: "failed",
             events.LoginLockedOut: "locked",
+            guessing.SecondStepFailed: "second_step_failed",
         }[type(event)]
         return [
             Put(
@@ -67,6 +71,9 @@ class Alerts:
     topics = (
         events.LoginSucceeded.TOPIC,
         events.LoginFailed.TOPIC,
+        guessing.PasswordGuessingThrottled.TOPIC,
+        guessing.SecondStepFailed.TOPIC,
+        guessing.SessionCheckFailed.TOPIC,
         events.PasswordChanged.TOPIC,
         events.TwoStepEnabled.TOPIC,
         events.TwoStepDisabled.TOPIC,
@@ -122,6 +129,9 @@ def _alert_for(event: Any) -> tuple[str, str, str] | None:
             f"Repeated wrong passwords from {event.ip}: that address is locked "
             f"out until {rfc3339(event.locked_until)}.",
         )
+    guessed = _guessing_alert(event)
+    if guessed is not None:
+        return guessed
     if isinstance(event, SubAccount.Event):
         return _sub_account_alert(event)
     if isinstance(event, RiskSignal.Received):
@@ -145,6 +155,34 @@ def _alert_for(event: Any) -> tuple[str, str, str] | None:
             f"The platform restored your right to block buyers: {event.reason}",
         )
     return FIXED_ALERTS.get(type(event))
+
+
+def _guessing_alert(event: Any) -> tuple[str, str, str] | None:
+    if isinstance(event, guessing.PasswordGuessingThrottled):
+        return (
+            "password_guessing",
+            "high",
+            "Many wrong passwords were tried on your account from several "
+            "addresses: sign-ins from devices you have not used before are "
+            f"refused until {rfc3339(event.until)}. Your known devices still "
+            "get in. Consider changing your password.",
+        )
+    if isinstance(event, guessing.SecondStepFailed) and event.alert:
+        return (
+            "second_step_failed",
+            "high",
+            f"Someone entered your password from {event.ip} but failed the "
+            "second step: they know your password. Change it now.",
+        )
+    if isinstance(event, guessing.SessionCheckFailed) and event.revoked:
+        return (
+            "session_guessing",
+            "high",
+            "Five wrong passwords or codes in a row were entered in one of your "
+            "sessions; that session was ended. If it was not you, change your "
+            "password and review your sessions.",
+        )
+    return None
 
 
 def _sub_account_alert(event: Any) -> tuple[str, str, str] | None:

@@ -35,16 +35,27 @@ from domain.sign_in import (
 
 SECOND_STEP_METHODS = ("totp", "recovery_code")
 SERVICE_KEY_FRESHNESS = 0.05  # seconds
+DEVICE_TOKEN = "sgd1"  # noqa: S105 - a version tag, not a secret
 
 
 @dataclass(frozen=True)
 class SessionGrant:
-    """A started session: the token, shown once, and who it signs in."""
+    """A started session: the token, shown once, and who it signs in.
+
+    ``device_token`` names the device for this account in later sign-ins
+    (the one it presented, when that was valid).
+    """
 
     token: str
     expires_at: datetime
     principal: Principal
     position: int
+    device_token: str
+
+
+def device_token_hash(token: str | None) -> str | None:
+    """What the account keeps of a device token (None for no token)."""
+    return digest(token) if token else None
 
 
 @dataclass(frozen=True)
@@ -82,15 +93,28 @@ class SignIn:
         self.ledger.after_save(self._forget_service_keys)
 
     def login(
-        self, username: str, password: str, attempt: Attempt, actor: Actor
+        self,
+        username: str,
+        password: str,
+        attempt: Attempt,
+        actor: Actor,
+        device_token: str | None = None,
     ) -> SessionGrant | ChallengeView:
-        """Check the password; start a session or ask for the second step."""
+        """Check the password; start a session or ask for the second step.
+
+        Refused exactly like a wrong password: an address locked out of the
+        account, and an unknown device while the account is throttled.
+        """
         account = self.names.account_named(username)
         if account is None:
             self.hasher.verify(self._decoy_hash, password)
             raise InvalidCredentialsError(username)
         now = self.clock.now()
-        if account.locked_until(attempt.ip, now) is not None:
+        device = _Device(device_token)
+        if account.locked_until(attempt.ip, now) is not None or (
+            account.guessing_throttled(now)
+            and not account.knows_device(device.hash, now)
+        ):
             self.hasher.verify(self._decoy_hash, password)
             self._record(account.id, lambda a: a.refuse_locked_out(attempt, actor, now))
             raise InvalidCredentialsError(username)
@@ -107,26 +131,39 @@ class SignIn:
             else None
         )
         if account.two_step_enabled:
-            return self._challenge(account.id, attempt, actor, rehash)
-        return self._start_session(account.id, attempt, actor, rehash=rehash)
+            return self._challenge(account.id, attempt, actor, rehash, device.hash)
+        return self._start_session(account.id, attempt, actor, device, rehash=rehash)
 
     def complete_challenge(
         self, challenge_id: str, code: str, actor: Actor
     ) -> SessionGrant:
-        """Finish signing in with an authenticator or recovery code."""
+        """Finish signing in with an authenticator or recovery code.
+
+        While the account's second step is locked every code is refused
+        unchecked, and recorded as a locked-out attempt.
+        """
         account_id = _challenge_account(challenge_id)
         account = self.ledger.find(account_id, SignInAccount)
         if account is None:
             raise InvalidCodeError(challenge_id)
         now = self.clock.now()
         attempt = account.live_challenge(challenge_id, now)
+        if account.second_step_locked(now):
+            self._record(account_id, lambda a: a.refuse_locked_out(attempt, actor, now))
+            raise InvalidCodeError(challenge_id)
         if self._frozen(account):
             raise AccountFrozenError(str(account.id))
+        device = _Device(None, account.challenge_device(challenge_id))
         secret = account.two_step_secret or ""
         step = self.authenticator.matching_step(secret, code, now)
         if step is not None and account.accepts_code_step(step):
             return self._start_session(
-                account_id, attempt, actor, challenge_id=challenge_id, code_step=step
+                account_id,
+                attempt,
+                actor,
+                device,
+                challenge_id=challenge_id,
+                code_step=step,
             )
         code_hash = recovery_code_hash(code)
         if code_hash in account.recovery_code_hashes:
@@ -134,13 +171,14 @@ class SignIn:
                 account_id,
                 attempt,
                 actor,
+                device,
                 challenge_id=challenge_id,
                 recovery_code_hash=code_hash,
             )
         self._record(
             account_id,
             lambda a: (
-                a.fail_code(challenge_id, actor, now)
+                a.fail_second_step(challenge_id, actor, now)
                 if challenge_id in a.challenges
                 else None
             ),
@@ -220,7 +258,12 @@ class SignIn:
         self._service_keys.clear()
 
     def _challenge(
-        self, account_id: UUID, attempt: Attempt, actor: Actor, rehash: str | None
+        self,
+        account_id: UUID,
+        attempt: Attempt,
+        actor: Actor,
+        rehash: str | None,
+        device_hash: str | None,
     ) -> ChallengeView:
         challenge_id = f"{account_id.hex}.{secrets.token_urlsafe(16)}"
         now = self.clock.now()
@@ -228,7 +271,9 @@ class SignIn:
         def issue(account: SignInAccount) -> datetime:
             if rehash:
                 account.rehash_password(rehash, actor, now)
-            return account.issue_challenge(challenge_id, attempt, actor, now)
+            return account.issue_challenge(
+                challenge_id, attempt, actor, now, device_hash
+            )
 
         expires_at, _ = self.ledger.update(account_id, SignInAccount, issue)
         return ChallengeView(challenge_id, SECOND_STEP_METHODS, expires_at)
@@ -238,6 +283,7 @@ class SignIn:
         account_id: UUID,
         attempt: Attempt,
         actor: Actor,
+        device: _Device,
         *,
         rehash: str | None = None,
         challenge_id: str | None = None,
@@ -245,9 +291,10 @@ class SignIn:
         recovery_code_hash: str | None = None,
     ) -> SessionGrant:
         token = BearerToken.mint_session(account_id)
+        minted = _Device(f"{DEVICE_TOKEN}.{secrets.token_urlsafe(32)}")
         now = self.clock.now()
 
-        def start(account: SignInAccount) -> tuple[datetime, Principal]:
+        def start(account: SignInAccount) -> tuple[datetime, Principal, str]:
             if challenge_id is not None:
                 account.live_challenge(challenge_id, now)  # still live on retry
             if code_step is not None and not account.accepts_code_step(code_step):
@@ -259,8 +306,16 @@ class SignIn:
                 raise InvalidCodeError(str(account_id))  # spent meanwhile
             if rehash:
                 account.rehash_password(rehash, actor, now)
+            # A valid token presented here is handed back; one presented to
+            # the challenge (kept only as its hash) is replaced by a new one.
+            echo = device.value is not None and account.knows_device(device.hash, now)
             expires = account.start_session(
-                NewSession(token.session_id, token.hash),
+                NewSession(
+                    token.session_id,
+                    token.hash,
+                    device.hash,
+                    None if echo else minted.hash,
+                ),
                 attempt,
                 actor,
                 now,
@@ -268,17 +323,30 @@ class SignIn:
                 code_step=code_step,
                 recovery_code_hash=recovery_code_hash,
             )
-            return expires, principal_of(account, token.session_id)
+            kept = device.value if echo else minted.value
+            return expires, principal_of(account, token.session_id), str(kept)
 
-        (expires_at, principal), position = self.ledger.update(
+        (expires_at, principal, kept), position = self.ledger.update(
             account_id, SignInAccount, start
         )
-        return SessionGrant(token.value, expires_at, principal, position)
+        return SessionGrant(token.value, expires_at, principal, position, kept)
 
     def _record(
         self, account_id: UUID, command: Callable[[SignInAccount], None]
     ) -> int:
         return self.ledger.update(account_id, SignInAccount, command).position
+
+
+@dataclass(frozen=True)
+class _Device:
+    """The device token a sign-in presented (its value, or only its hash)."""
+
+    value: str | None
+    known_hash: str | None = None
+
+    @property
+    def hash(self) -> str | None:
+        return self.known_hash or device_token_hash(self.value)
 
 
 def _challenge_account(challenge_id: str) -> UUID:

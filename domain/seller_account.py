@@ -165,11 +165,13 @@ class SellerAccount(SignInAccount):
             self._record(self.RecoveryCaseEnded, actor, at, case_id=self.open_case_id)
 
     def reset_credentials(self, password_hash: str, actor: Actor, at: datetime) -> None:
-        """After recovery: a new password, no two-step, no old session, active."""
+        """After recovery: a new password, no two-step, no old session or known
+        device, active."""
         self.change_password(password_hash, actor, at)
         if self.two_step_enabled:
             self.disable_two_step("recovery_reset", actor, at)
         self.revoke_all_sessions("recovery_reset", actor, at)
+        self.forget_devices("recovery_reset", actor, at)
         self.end_recovery(actor, at)
         if self.status is AccountStatus.FROZEN:
             self.unfreeze("recovery_reset", actor, at)

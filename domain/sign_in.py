@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.actor import Actor
-from domain.aggregate import Recorded
+from domain.devices import DEVICE_TOKEN_LIFETIME
 from domain.errors import SellerGuardError
+from domain.guessing import GuardedAccount, lockout_length
 from domain.sign_in_events import (
-    ChallengeCodeFailed,
     ChallengeIssued,
     CodeStepAccepted,
     LoginFailed,
@@ -33,9 +33,6 @@ from domain.sign_in_events import (
 
 PASSWORD_HISTORY = 10
 FAILURES_BEFORE_LOCKOUT = 5
-FIRST_LOCKOUT = timedelta(minutes=15)
-LONGEST_LOCKOUT = timedelta(hours=24)
-CODE_FAILURES_BEFORE_VOID = 5
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 SESSION_IDLE_LIMIT = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=12)
@@ -108,18 +105,20 @@ class Attempt:
 
 @dataclass(frozen=True)
 class NewSession:
-    """A session about to start: its id and the hash of its token."""
+    """A session about to start: its id, the hash of its token, and the device.
+
+    ``presented_device_hash`` is the hash of the device token the device
+    presented; ``minted_device_hash``, when given, is issued by this sign-in
+    (replacing a valid presented one, which the caller cannot hand back).
+    """
 
     session_id: str
     token_hash: str
+    presented_device_hash: str | None = None
+    minted_device_hash: str | None = None
 
 
-def lockout_length(level: int) -> timedelta:
-    """How long the ``level``-th lockout of an address lasts: doubling, capped."""
-    return min(FIRST_LOCKOUT * (1 << min(level, 16)), LONGEST_LOCKOUT)
-
-
-class SignInAccount(Recorded):
+class SignInAccount(GuardedAccount):
     """An account a person signs in to; it holds hashes, never secrets in clear."""
 
     if TYPE_CHECKING:  # a class annotation would make the library build a dataclass
@@ -135,7 +134,6 @@ class SignInAccount(Recorded):
         self.ip_failures: dict[str, int] = {}
         self.ip_lock_levels: dict[str, int] = {}
         self.ip_locked_until: dict[str, datetime] = {}
-        self.devices: list[str] = []
         self.sessions: dict[str, dict[str, Any]] = {}
         self.challenges: dict[str, dict[str, Any]] = {}
         self.two_step_secret: str | None = None
@@ -208,6 +206,7 @@ class SignInAccount(Recorded):
             device_id=attempt.device_id,
             locked_until=locked_until,
         )
+        self._throttle_if_guessed(actor, at)
 
     # The second step
 
@@ -217,7 +216,12 @@ class SignInAccount(Recorded):
         return self.two_step_secret is not None
 
     def issue_challenge(
-        self, challenge_id: str, attempt: Attempt, actor: Actor, at: datetime
+        self,
+        challenge_id: str,
+        attempt: Attempt,
+        actor: Actor,
+        at: datetime,
+        device_token_hash: str | None = None,
     ) -> datetime:
         """Ask for the second step; returns when the challenge expires."""
         expires_at = at + CHALLENGE_LIFETIME
@@ -230,8 +234,14 @@ class SignInAccount(Recorded):
             user_agent=attempt.user_agent,
             device_id=attempt.device_id,
             expires_at=expires_at,
+            device_token_hash=device_token_hash,
         )
         return expires_at
+
+    def challenge_device(self, challenge_id: str) -> str | None:
+        """The hash of the device token the challenged sign-in presented."""
+        device: str | None = self.challenges[challenge_id].get("device_token_hash")
+        return device
 
     def live_challenge(self, challenge_id: str, at: datetime) -> Attempt:
         """The attempt a live challenge belongs to; InvalidCodeError if none."""
@@ -239,17 +249,6 @@ class SignInAccount(Recorded):
         if challenge is None or challenge["expires_at"] <= at:
             raise InvalidCodeError(challenge_id)
         return Attempt(challenge["ip"], challenge["user_agent"], challenge["device_id"])
-
-    def fail_code(self, challenge_id: str, actor: Actor, at: datetime) -> None:
-        """Record a wrong code; the fifth voids the challenge."""
-        failures = self.challenges[challenge_id]["failures"] + 1
-        self._record(
-            ChallengeCodeFailed,
-            actor,
-            at,
-            challenge_id=challenge_id,
-            voided=failures >= CODE_FAILURES_BEFORE_VOID,
-        )
 
     def accepts_code_step(self, step: int) -> bool:
         """Whether a code of this time step is still unspent (replay guard)."""
@@ -268,9 +267,19 @@ class SignInAccount(Recorded):
         self._record(TwoStepEnrolmentStarted, actor, at, secret=secret)
 
     def enable_two_step(
-        self, step: int, recovery_code_hashes: list[str], actor: Actor, at: datetime
+        self,
+        step: int,
+        recovery_code_hashes: list[str],
+        actor: Actor,
+        at: datetime,
+        *,
+        session_id: str | None = None,
     ) -> None:
-        """Turn two-step on, once a code of the pending secret was right."""
+        """Turn two-step on, once a code of the pending secret was right.
+
+        Every session but ``session_id`` ends: one may have signed in with
+        the password alone.
+        """
         if self.two_step_enabled:
             raise TwoStepAlreadyEnabledError(str(self.id))
         if self.pending_two_step_secret is None:
@@ -284,18 +293,24 @@ class SignInAccount(Recorded):
             code_step=step,
             recovery_code_hashes=recovery_code_hashes,
         )
+        self.revoke_all_sessions("two_step_enabled", actor, at, keep=session_id)
 
-    def disable_two_step(self, reason: str, actor: Actor, at: datetime) -> None:
-        """Turn two-step off."""
+    def disable_two_step(
+        self, reason: str, actor: Actor, at: datetime, *, session_id: str | None = None
+    ) -> None:
+        """Turn two-step off; every session but ``session_id`` ends."""
         if not self.two_step_enabled:
             raise TwoStepNotEnabledError(str(self.id))
         self._record(TwoStepDisabled, actor, at, reason=reason)
+        self.revoke_all_sessions("two_step_disabled", actor, at, keep=session_id)
 
     # Sessions
 
-    def is_new_device(self, device_id: str) -> bool:
-        """A device never signed in from, on an account that has signed in before."""
-        return bool(self.devices) and device_id not in self.devices
+    def is_new_device(self, device_token_hash: str | None, at: datetime) -> bool:
+        """No valid device token, on an account that has signed in before."""
+        return self.last_login_at is not None and not self.knows_device(
+            device_token_hash, at
+        )
 
     def start_session(
         self,
@@ -310,6 +325,7 @@ class SignInAccount(Recorded):
     ) -> datetime:
         """Sign in: a session starts; returns when it ends at the latest."""
         expires_at = at + SESSION_LIFETIME
+        known = self.knows_device(new.presented_device_hash, at)
         self._record(
             LoginSucceeded,
             actor,
@@ -319,12 +335,18 @@ class SignInAccount(Recorded):
             ip=attempt.ip,
             user_agent=attempt.user_agent,
             device_id=attempt.device_id,
-            new_device=self.is_new_device(attempt.device_id),
+            new_device=self.is_new_device(new.presented_device_hash, at),
             expires_at=expires_at,
             challenge_id=challenge_id,
             code_step=code_step,
             recovery_code_hash=recovery_code_hash,
+            device_token_hash=new.minted_device_hash or new.presented_device_hash,
+            device_token_expires_at=(
+                None if new.minted_device_hash is None else at + DEVICE_TOKEN_LIFETIME
+            ),
         )
+        if known and new.minted_device_hash:
+            self.forget_device(new.presented_device_hash, "rotated", actor, at)
         self._revoke_expired(actor, at)
         return expires_at
 
@@ -354,15 +376,32 @@ class SignInAccount(Recorded):
         if self.session_needs_touch(session_id, at):
             self._record(SessionTouched, actor, at, session_id=session_id)
 
+    def session_auth_time(self, session_id: str) -> datetime | None:
+        """When the session's owner last proved the password (and second step)."""
+        session = self.sessions.get(session_id)
+        if session is None:
+            return None
+        auth_time: datetime = session.get("auth_time", session["started_at"])
+        return auth_time
+
     def revoke_session(
-        self, session_id: str, reason: str, actor: Actor, at: datetime
+        self,
+        session_id: str,
+        reason: str,
+        actor: Actor,
+        at: datetime,
+        *,
+        forget_device: bool = False,
     ) -> None:
-        """End one live session."""
+        """End one live session (and, if asked, forget the device it came from)."""
         if session_id not in self.live_sessions(at):
             raise SessionNotFoundError(session_id)
+        device = self.sessions[session_id].get("device_token_hash")
         self._record(
             SessionsRevoked, actor, at, session_ids=[session_id], reason=reason
         )
+        if forget_device:
+            self.forget_device(device, reason, actor, at)
 
     def revoke_all_sessions(
         self, reason: str, actor: Actor, at: datetime, *, keep: str | None = None

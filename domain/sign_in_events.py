@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.aggregate import Recorded, shared_event
+from domain.devices import with_device_token
+from domain.guessing_events import note_password_failure
 
 # Sessions and challenges are kept as small mappings of plain values, so that
 # snapshots of an account are plain JSON too.
@@ -48,6 +50,7 @@ class LoginFailed(Recorded.Event):
     locked_until: datetime | None
 
     def apply(self, account: Any) -> None:
+        note_password_failure(account, self.timestamp)
         if self.locked_until is None:
             account.ip_failures[self.ip] = account.ip_failures.get(self.ip, 0) + 1
             return
@@ -72,11 +75,17 @@ class ChallengeIssued(Recorded.Event):
     """The password was right; the second step is now asked for."""
 
     TOPIC = "sellerguard:ChallengeIssued"
+    class_version = 2
     challenge_id: str
     ip: str
     user_agent: str
     device_id: str
     expires_at: datetime
+    device_token_hash: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["device_token_hash"] = None
 
     def apply(self, account: Any) -> None:
         account.ip_failures.pop(self.ip, None)
@@ -86,12 +95,16 @@ class ChallengeIssued(Recorded.Event):
             "device_id": self.device_id,
             "expires_at": self.expires_at,
             "failures": 0,
+            "device_token_hash": self.device_token_hash,
         }
 
 
 @shared_event
 class ChallengeCodeFailed(Recorded.Event):
-    """A wrong second-step code; ``voided`` when it was one too many."""
+    """A wrong second-step code; ``voided`` when it was one too many.
+
+    Recorded before wrong codes were counted per account (now SecondStepFailed).
+    """
 
     TOPIC = "sellerguard:ChallengeCodeFailed"
     challenge_id: str
@@ -109,6 +122,7 @@ class LoginSucceeded(Recorded.Event):
     """Someone signed in and a session started."""
 
     TOPIC = "sellerguard:LoginSucceeded"
+    class_version = 2
     session_id: str
     token_hash: str
     ip: str
@@ -119,14 +133,29 @@ class LoginSucceeded(Recorded.Event):
     challenge_id: str | None
     code_step: int | None
     recovery_code_hash: str | None
+    # The device token this session signed in with; its expiry when it was
+    # issued by this sign-in (None when the device presented a valid one).
+    device_token_hash: str | None
+    device_token_expires_at: datetime | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["device_token_hash"] = None
+        state["device_token_expires_at"] = None
 
     def apply(self, account: Any) -> None:
         account.last_login_at = self.timestamp
         account.ip_failures.pop(self.ip, None)
         account.ip_lock_levels.pop(self.ip, None)
         account.ip_locked_until.pop(self.ip, None)
-        if self.device_id not in account.devices:
-            account.devices.append(self.device_id)
+        if self.device_token_hash and self.device_token_expires_at:
+            account._device_tokens = with_device_token(
+                account.device_tokens,
+                self.device_token_hash,
+                self.device_id,
+                self.timestamp,
+                self.device_token_expires_at,
+            )
         if self.challenge_id is not None:
             account.challenges.pop(self.challenge_id, None)
         if self.code_step is not None:
@@ -140,6 +169,8 @@ class LoginSucceeded(Recorded.Event):
             "expires_at": self.expires_at,
             "ip": self.ip,
             "device_id": self.device_id,
+            "auth_time": self.timestamp,
+            "device_token_hash": self.device_token_hash,
         }
 
 

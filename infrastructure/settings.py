@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import argon2.profiles
@@ -35,6 +38,8 @@ class Settings:
     smtp_url: str | None
     mail_from: str
     rate_limit_storage: str
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    step_up_max_age: timedelta = field(default=timedelta(minutes=5))
 
     @property
     def uses_postgres(self) -> bool:
@@ -78,6 +83,8 @@ class Settings:
             smtp_url=env.get("SELLERGUARD_SMTP_URL") or None,
             mail_from=env.get("SELLERGUARD_MAIL_FROM") or "sellerguard@localhost",
             rate_limit_storage=env.get("SELLERGUARD_RATE_LIMIT_STORAGE") or "memory://",
+            trusted_proxies=_networks(env, "SELLERGUARD_TRUSTED_PROXIES"),
+            step_up_max_age=_duration(env, "SELLERGUARD_STEP_UP_MAX_AGE", "5m"),
             log_level=_choice(
                 env,
                 "SELLERGUARD_LOG_LEVEL",
@@ -136,6 +143,36 @@ def _rate(env: Mapping[str, str], name: str, default: str) -> str:
         msg = f"{name} must be a rate such as '30/minute'; got {value!r}"
         raise SettingsError(msg) from None
     return value
+
+
+DURATION = re.compile(r"(\d{1,7})([smhd])")
+DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _duration(env: Mapping[str, str], name: str, default: str) -> timedelta:
+    """A duration written ``90s``, ``5m``, ``72h`` or ``7d``."""
+    raw = (env.get(name) or default).strip()
+    match = DURATION.fullmatch(raw)
+    if match is None or int(match.group(1)) == 0:
+        msg = f"{name} must be a duration such as 90s, 5m, 72h or 7d; got {raw!r}"
+        raise SettingsError(msg)
+    return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _networks(
+    env: Mapping[str, str], name: str
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or CIDR ranges."""
+    raw = env.get(name) or ""
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in raw.split(",")
+            if part.strip()
+        )
+    except ValueError as error:
+        msg = f"{name} must list addresses or CIDR ranges (a,b/24,...): {error}"
+        raise SettingsError(msg) from None
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:

@@ -73,7 +73,7 @@ def create_app(
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.extensions[EXTENSION] = services or build_services(settings)
-    request_context.install(app, settings.proxy_hops)
+    request_context.install(app, settings.proxy_hops, settings.trusted_proxies)
     request_body.install(app)
     security_headers.install(app)
     api = SellerGuardApi(app, spec_kwargs={"info": {"description": DESCRIPTION}})

@@ -30,6 +30,16 @@ class ForbiddenError(SellerGuardError):
     code = "forbidden"
 
 
+class ReauthenticationRequiredError(SellerGuardError):
+    """This needs a recent sign-in: reauthenticate, then try again."""
+
+    code = "reauthentication_required"
+
+    def __init__(self, principal_id: str, max_age: int) -> None:
+        super().__init__(principal_id)
+        self.max_age = max_age
+
+
 class TwoStepRequiredError(SellerGuardError):
     """Staff must turn on two-step verification before anything else."""
 
@@ -61,6 +71,45 @@ def requires(
 
         documented = blp.doc(security=BEARER)(guarded)
         return problems(blp, 401, 403)(documented)  # type: ignore[return-value]
+
+    return decorate
+
+
+def require_recent_sign_in() -> None:
+    """Refuse (401 reauthentication_required, RFC 9470) unless the caller's
+    session proved the password within SELLERGUARD_STEP_UP_MAX_AGE.
+
+    Call it in a view, after :func:`requires` admitted the caller, when only
+    some requests are sensitive (e.g. a role change granting
+    ``main_administrator``); otherwise decorate the view with
+    :func:`recent_sign_in`.
+    """
+    found = services()
+    max_age = found.settings.step_up_max_age
+    principal = current_principal()
+    if not principal.signed_in_within(max_age, found.clock.now()):
+        raise ReauthenticationRequiredError(
+            str(principal.id), int(max_age.total_seconds())
+        )
+
+
+def recent_sign_in(blp: Blueprint) -> Callable[[F], F]:
+    """A sensitive operation: place it right below ``@requires(...)``.
+
+    @blp.put("/me/payout-account")
+    @requires(blp, PERMISSION)
+    @recent_sign_in(blp)
+    @blp.arguments(...)
+    def ...
+    """
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def stepped_up(*args: Any, **kwargs: Any) -> Any:
+            require_recent_sign_in()
+            return view(*args, **kwargs)
+
+        return problems(blp, 401)(stepped_up)  # type: ignore[return-value]
 
     return decorate
 

@@ -52,6 +52,7 @@ STATUS_OF_CODE = {
     "unsupported_media_type": 415,
     "signal_conflict": 409,
     "already_decided": 409,
+    "reauthentication_required": 401,
 }
 
 
@@ -168,6 +169,11 @@ def from_domain_error(error: SellerGuardError) -> Response:
     response = problem(status, error.code, detail)
     if error.code == "unauthorized":
         response.headers["WWW-Authenticate"] = "Bearer"
+    if error.code == "reauthentication_required":  # RFC 9470
+        response.headers["WWW-Authenticate"] = (
+            'Bearer error="insufficient_user_authentication", '
+            f"max_age={getattr(error, 'max_age', 300)}"
+        )
     if error.code == "rate_limited":
         response.headers["Retry-After"] = str(getattr(error, "retry_after", 60))
     return response

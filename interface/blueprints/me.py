@@ -10,7 +10,13 @@ from application.account_security import Enrolment, SessionView
 from application.accounts import AccountView
 from application.security_views import ALERTS, LOGINS
 from domain.roles import OWN_ACCOUNT, Module, permission
-from interface.auth import acting, current_principal, requires
+from interface.auth import (
+    acting,
+    current_principal,
+    recent_sign_in,
+    require_recent_sign_in,
+    requires,
+)
 from interface.blueprints.documenting import problems
 from interface.composition import services
 from interface.etags import with_etag
@@ -68,8 +74,13 @@ def change_password(body: dict[str, Any]) -> None:
 @blp.response(200, EnrolmentSchema)
 @problems(blp, 409)
 def start_two_step() -> Enrolment:
-    """Start two-step enrolment: the secret, its URI and a QR code to scan."""
+    """Start two-step enrolment: the secret, its URI and a QR code to scan.
+
+    While two-step is already on this needs a recent sign-in.
+    """
     principal = current_principal()
+    if principal.two_step_enabled:
+        require_recent_sign_in()
     return services().account_security.start_two_step(principal, acting(principal))
 
 
@@ -89,6 +100,7 @@ def confirm_two_step(body: dict[str, Any]) -> dict[str, list[str]]:
 
 @blp.delete("/two-step")
 @requires(blp, OWN_ACCOUNT)
+@recent_sign_in(blp)
 @blp.arguments(DisableTwoStepSchema)
 @blp.response(204)
 @problems(blp, 400, 409, 422)

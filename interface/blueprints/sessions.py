@@ -18,9 +18,11 @@ from interface.composition import services
 from interface.rate_limits import limited
 from interface.request_context import anonymous, client_ip
 from interface.schemas.sessions import (
+    AuthTimeSchema,
     ChallengeAnswerSchema,
     ChallengeSchema,
     LoginSchema,
+    ReauthenticateSchema,
     SessionGrantSchema,
 )
 
@@ -54,6 +56,7 @@ def create_session(body: dict[str, Any]) -> SessionGrant | Response:
         body["password"],
         attempt_from_request(body["device_id"]),
         anonymous(),
+        body["device_token"],
     )
     if isinstance(outcome, ChallengeView):
         return Response(
@@ -65,6 +68,7 @@ def create_session(body: dict[str, Any]) -> SessionGrant | Response:
 
 
 @blp.post("/sessions/challenge")
+@limited(blp, "login_rate_limit")
 @blp.arguments(ChallengeAnswerSchema)
 @blp.response(201, SessionGrantSchema, description="Signed in")
 @problems(blp, 400, 401, 403, 422)
@@ -96,3 +100,21 @@ def _signed_in(grant: SessionGrant) -> SessionGrant:
     if principal.kind is ActorKind.SELLER:
         services().sub_accounts.flag_dormant(principal.id, acting(principal))
     return grant
+
+
+@blp.post("/sessions/current/reauthenticate")
+@requires(blp, OWN_ACCOUNT, before_two_step=True)
+@blp.arguments(ReauthenticateSchema)
+@blp.response(200, AuthTimeSchema)
+@problems(blp, 400, 422)
+def reauthenticate(body: dict[str, Any]) -> dict[str, Any]:
+    """Prove the password (and the code, when on) again, for sensitive operations.
+
+    Each wrong password or code counts as a guess; the fifth in a row ends
+    this session.
+    """
+    principal = current_principal()
+    auth_time = services().account_security.reauthenticate(
+        principal, body["password"], body["code"], acting(principal)
+    )
+    return {"auth_time": auth_time}

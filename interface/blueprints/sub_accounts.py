@@ -9,7 +9,13 @@ from flask_smorest import Blueprint
 
 from application.accounts import AccountView
 from domain.roles import Module, Role, permission, role_permissions
-from interface.auth import acting, current_principal, requires
+from interface.auth import (
+    acting,
+    current_principal,
+    recent_sign_in,
+    require_recent_sign_in,
+    requires,
+)
 from interface.blueprints.documenting import problems
 from interface.composition import services
 from interface.etags import if_match, with_etag
@@ -38,6 +44,7 @@ ANY_PERSON = "own_account"
 
 @blp.post("/sub-accounts")
 @requires(blp, MANAGE_SUB_ACCOUNTS)
+@recent_sign_in(blp)
 @blp.arguments(CreateSubAccountSchema)
 @blp.response(201, SubAccountSchema)
 @problems(blp, 400, 409, 422)
@@ -83,8 +90,13 @@ def view_sub_account(sub_account_id: UUID) -> tuple[AccountView, int, dict[str, 
 def change_role(
     body: dict[str, Any], sub_account_id: UUID
 ) -> tuple[AccountView, int, dict[str, str]]:
-    """Give a sub-account another role (send If-Match to guard against races)."""
+    """Give a sub-account another role (send If-Match to guard against races).
+
+    Granting ``main_administrator`` needs a recent sign-in.
+    """
     seller = current_principal()
+    if body["role"] == Role.MAIN_ADMINISTRATOR:
+        require_recent_sign_in()
     return with_etag(
         services().sub_accounts.change_role(
             seller, sub_account_id, body["role"], acting(seller), if_match()

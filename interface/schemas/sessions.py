@@ -17,7 +17,16 @@ class LoginSchema(ma.Schema):
     device_id = ma.fields.String(
         load_default=None,
         validate=ma.validate.Length(1, 128),
-        metadata={"description": "A stable id of the device, for new-device alerts"},
+        metadata={"description": "A label of the device, shown in the history"},
+    )
+    device_token = ma.fields.String(
+        load_default=None,
+        load_only=True,
+        validate=ma.validate.Length(1, 256),
+        metadata={
+            "description": "The device_token an earlier sign-in returned: "
+            "it makes this a known device"
+        },
     )
 
 
@@ -34,6 +43,10 @@ class SessionGrantSchema(ma.Schema):
 
     token = ma.fields.String(required=True)
     expires_at = Timestamp(required=True)
+    device_token = ma.fields.String(
+        required=True,
+        metadata={"description": "Send it back on later sign-ins (valid a year)"},
+    )
     principal = ma.fields.Nested(PrincipalSchema, required=True)
 
 
@@ -52,6 +65,21 @@ class ChallengeAnswerSchema(ma.Schema):
     code = ma.fields.String(
         required=True, load_only=True, validate=ma.validate.Length(1, 64)
     )
+
+
+class ReauthenticateSchema(ma.Schema):
+    """The password, and a code when two-step verification is on."""
+
+    password = ma.fields.String(required=True, load_only=True, validate=SECRET_FIELD)
+    code = ma.fields.String(
+        load_default=None, load_only=True, validate=ma.validate.Length(1, 64)
+    )
+
+
+class AuthTimeSchema(ma.Schema):
+    """When the session's owner last proved who they are."""
+
+    auth_time = Timestamp(required=True)
 
 
 class PasswordChangeSchema(ma.Schema):

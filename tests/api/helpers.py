@@ -34,11 +34,21 @@ def login(
     *,
     ip: str = OWNER_IP,
     device_id: str | None = "laptop-1",
+    device_token: str | None = None,
+    user_agent: str | None = None,
 ) -> Any:
     body: dict[str, Any] = {"username": username, "password": password}
     if device_id:
         body["device_id"] = device_id
-    return client.post("/api/v1/sessions", json=body, environ_base={"REMOTE_ADDR": ip})
+    if device_token:
+        body["device_token"] = device_token
+    headers = {"User-Agent": user_agent} if user_agent else {}
+    return client.post(
+        "/api/v1/sessions",
+        json=body,
+        headers=headers,
+        environ_base={"REMOTE_ADDR": ip},
+    )
 
 
 def token_of(client: FlaskClient, **kwargs: Any) -> str:
@@ -49,3 +59,16 @@ def token_of(client: FlaskClient, **kwargs: Any) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def reauthenticate(
+    client: FlaskClient, token: str, password: str = PASSWORD, code: str | None = None
+) -> None:
+    """Prove the password (and code) again, as before a sensitive operation."""
+    body: dict[str, Any] = {"password": password}
+    if code:
+        body["code"] = code
+    response = client.post(
+        "/api/v1/sessions/current/reauthenticate", headers=bearer(token), json=body
+    )
+    assert response.status_code == 200, response.get_json()

@@ -255,7 +255,8 @@ def test_disabling_two_step_needs_the_password_and_a_code(client, token, clock):
             "items"
         ]
     ]
-    assert kinds == ["two_step_disabled", "two_step_enabled"]
+    # Signing in again without the device token is a new device.
+    assert kinds == ["new_device_login", "two_step_disabled", "two_step_enabled"]
 
 
 def test_enrolling_twice_while_on_is_409(client, token, clock):

@@ -11,7 +11,14 @@ import pytest
 from domain.audit_trail import AuditTrail
 from domain.roles import Role, StaffRole
 from infrastructure.totp import Totp
-from tests.api.helpers import NEW_PASSWORD, PASSWORD, bearer, register, token_of
+from tests.api.helpers import (
+    NEW_PASSWORD,
+    PASSWORD,
+    bearer,
+    reauthenticate,
+    register,
+    token_of,
+)
 from tests.api.principals import EMPLOYEE_PASSWORD, staff_token
 
 EVENTS = "/api/v1/audit/events"
@@ -55,6 +62,8 @@ def shop(client, clock) -> dict[str, Any]:
         json={"code": Totp().code_at(enrolment["secret"], clock.now())},
     ).get_json()
     clock.advance(minutes=5)
+    code = Totp().code_at(enrolment["secret"], clock.now())
+    reauthenticate(client, token, NEW_PASSWORD, code)
     created = client.post(
         "/api/v1/sub-accounts",
         headers=bearer(token),

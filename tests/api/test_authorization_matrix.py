@@ -62,6 +62,7 @@ MATRIX = [
     ("POST", "/api/v1/sellers", {}, everyone(422)),
     ("POST", "/api/v1/sessions", {}, everyone(422)),
     ("POST", "/api/v1/sessions/challenge", {}, everyone(422)),
+    ("POST", "/api/v1/sessions/current/reauthenticate", {}, only({PEOPLE: 422})),
     ("GET", "/api/v1/me", None, only({PEOPLE: 200})),
     ("POST", "/api/v1/me/password", {}, only({PEOPLE: 422})),
     ("POST", "/api/v1/me/two-step/confirm", {}, only({PEOPLE: 422})),
