@@ -15,7 +15,13 @@ from uuid import UUID
 from domain.actor import Actor
 from domain.devices import DEVICE_TOKEN_LIFETIME
 from domain.errors import SellerGuardError
-from domain.guessing import GuardedAccount, lockout_length
+from domain.guessing import (  # the lockout's terms, where callers look for them
+    CODE_FAILURES_BEFORE_VOID,
+    FIRST_LOCKOUT,
+    LONGEST_LOCKOUT,
+    GuardedAccount,
+    lockout_length,
+)
 from domain.sign_in_events import (
     ChallengeIssued,
     CodeStepAccepted,
@@ -30,6 +36,8 @@ from domain.sign_in_events import (
     TwoStepEnabled,
     TwoStepEnrolmentStarted,
 )
+
+__all__ = ["CODE_FAILURES_BEFORE_VOID", "FIRST_LOCKOUT", "LONGEST_LOCKOUT"]
 
 PASSWORD_HISTORY = 10
 FAILURES_BEFORE_LOCKOUT = 5

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from domain.devices import DEVICE_TOKEN_LIFETIME
 from domain.sign_in import (
     SESSION_IDLE_LIMIT,
     SESSION_LIFETIME,
@@ -71,9 +72,13 @@ def test_signing_in_sweeps_out_expired_sessions(seller):
     assert recorded(seller) == ["LoginSucceeded", "SessionsRevoked"]
 
 
-def test_only_a_device_never_seen_before_is_new(seller):
-    assert not seller.is_new_device(HOME.device_id)  # the very first sign-in
-    seller.start_session(NewSession("s1", "t1"), HOME, OWNER, NOON)
+def test_only_a_valid_device_token_makes_a_device_known(seller):
+    assert not seller.is_new_device(None, NOON)  # the very first sign-in
+    seller.start_session(
+        NewSession("s1", "t1", minted_device_hash="d1"), HOME, OWNER, NOON
+    )
 
-    assert not seller.is_new_device(HOME.device_id)
-    assert seller.is_new_device(CAFE.device_id)
+    assert not seller.is_new_device("d1", NOON)
+    assert seller.is_new_device(None, NOON)
+    assert seller.is_new_device("forged", NOON)
+    assert seller.is_new_device("d1", NOON + DEVICE_TOKEN_LIFETIME)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from domain.guessing import CODE_GUESSES_BEFORE_LOCK, FIRST_LOCKOUT
 from domain.seller_account import SellerAccount
 from domain.sign_in import (
     CHALLENGE_LIFETIME,
@@ -62,14 +63,35 @@ def test_a_challenge_expires_after_five_minutes(guarded):
 
 def test_the_fifth_wrong_code_voids_the_challenge(guarded):
     for _ in range(CODE_FAILURES_BEFORE_VOID - 1):
-        guarded.fail_code("ch-1", OWNER, NOON)
+        guarded.fail_second_step("ch-1", OWNER, NOON)
     assert guarded.live_challenge("ch-1", NOON) == HOME
 
-    guarded.fail_code("ch-1", OWNER, NOON)
+    guarded.fail_second_step("ch-1", OWNER, NOON)
 
     with pytest.raises(InvalidCodeError):
         guarded.live_challenge("ch-1", NOON)
     assert [e.voided for e in guarded.collect_events()] == [False] * 4 + [True]
+
+
+def test_the_tenth_wrong_code_across_challenges_locks_the_second_step(guarded):
+    guarded.issue_challenge("ch-2", HOME, OWNER, NOON)
+    for n in range(CODE_GUESSES_BEFORE_LOCK - 1):
+        guarded.fail_second_step(f"ch-{1 + n // 5}", OWNER, NOON)
+    assert not guarded.second_step_locked(NOON)
+
+    guarded.fail_second_step("ch-2", OWNER, NOON)
+
+    assert guarded.second_step_locked(NOON + FIRST_LOCKOUT - timedelta(seconds=1))
+    assert not guarded.second_step_locked(NOON + FIRST_LOCKOUT)
+
+
+def test_only_the_first_wrong_code_of_an_hour_alerts(guarded):
+    for _ in range(3):
+        guarded.fail_second_step("ch-1", OWNER, NOON)
+
+    alerts = [e.alert for e in guarded.collect_events()]
+
+    assert alerts == [True, False, False]
 
 
 def test_a_code_signs_in_once_then_its_time_step_is_spent(guarded):
