@@ -183,25 +183,6 @@ class AuditIndexer:
         with self._lock:
             return self._catch_up(until)
 
-    def follow(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
-        """Keep the index at the log's head until ``stop`` is set.
-
-        Failures (a database restarting) are logged and retried with a
-        growing pause, so a follower thread never dies quietly.
-        """
-        pause = poll_interval
-        while not stop.is_set():
-            try:
-                indexed = self.catch_up()
-            except Exception:
-                logger.exception("audit index: catching up failed; retrying")
-                stop.wait(pause)
-                pause = min(pause * 2, MAX_RETRY_PAUSE)
-                continue
-            pause = poll_interval
-            if not indexed:
-                stop.wait(poll_interval)
-
     def rebuild(self) -> int:
         """Empty the index and make it again from position zero; how many events."""
         with self._lock, self.store.bulk_loading():

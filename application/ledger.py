@@ -9,7 +9,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder
 from eventsourcing.utils import Environment
 
 from application.transcodings import ActorAsDict, DateAsISO
@@ -44,6 +44,18 @@ class PreconditionFailedError(SellerGuardError):
     code = "precondition_failed"
 
 
+class IntegrityViolationError(SellerGuardError):
+    """A stored record does not open in its place: altered, moved or forged."""
+
+    code = "integrity_violation"
+
+    def __init__(self, aggregate_id: UUID, version: int, purpose: str) -> None:
+        super().__init__(f"{purpose} {aggregate_id} v{version}")
+        self.aggregate_id = aggregate_id
+        self.version = version
+        self.purpose = purpose
+
+
 class Ledger(Application[UUID]):
     """Every aggregate in one store, so there is one log and one global order.
 
@@ -73,6 +85,17 @@ class Ledger(Application[UUID]):
         # What the library would derive from the class (snapshots on).
         given.setdefault("IS_SNAPSHOTTING_ENABLED", "y")
         return Environment(name, given)
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """Snapshots through the mapper's snapshot variant, when it has one.
+
+        A sealing mapper binds each record to the store it lives in, so an
+        event row copied into the snapshot table does not open there.
+        """
+        for_snapshots = getattr(self.mapper, "for_snapshots", None)
+        mapper = for_snapshots() if for_snapshots else self.mapper
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return self.factory.event_store(mapper=mapper, recorder=recorder)
 
     def after_save(self, listener: Callable[[int], None]) -> None:
         """Call ``listener`` with the position of every commit this process makes."""

@@ -97,8 +97,10 @@ class IntegritySigner(Protocol):
         """The signature of the message."""
         ...
 
-    def verify(self, message: bytes, signature: bytes) -> bool:
-        """Whether the signature is this key's signature of the message."""
+    def verify(
+        self, message: bytes, signature: bytes, key_id: str | None = None
+    ) -> bool:
+        """Whether the signature is the named key's (default: the newest) of it."""
         ...
 
     def public_key_pem(self) -> str:
@@ -143,4 +145,16 @@ class StoredLog(Protocol):
 
     def rows(self, after: int, upto: int, limit: int) -> Sequence[Row]:
         """At most ``limit`` rows at positions in ``(after, upto]``, in order."""
+        ...
+
+
+class LeaderLock(Protocol):
+    """Held by one process at a time (per store): the one that follows and signs."""
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free, or confirm it is still held; never waits."""
+        ...
+
+    def release(self) -> None:
+        """Give the lock up (idempotent)."""
         ...

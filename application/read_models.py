@@ -204,25 +204,6 @@ class ProjectionRunner:
     def _written(self, position: int) -> None:
         self._confirmed_at = float("-inf")
 
-    def run_forever(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
-        """Follow the log until ``stop`` is set, polling when nothing is new.
-
-        Errors (a database restarting, a projection's bug) are logged and
-        retried with a growing delay, so a follower thread never dies quietly.
-        """
-        delay = poll_interval
-        while not stop.is_set():
-            try:
-                applied = self.catch_up()
-            except Exception:
-                logger.exception("read models: catching up failed; retrying")
-                stop.wait(delay)
-                delay = min(delay * 2, MAX_RETRY_DELAY)
-                continue
-            delay = poll_interval
-            if not applied:
-                stop.wait(poll_interval)
-
     def rebuild(self, names: Sequence[str] | None = None) -> int:
         """Reset the named projections (default: all) and catch them up from zero."""
         chosen = self._named(names)

@@ -4,6 +4,7 @@ PostgreSQL. Each document has its own key, wrapped by the master key."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -18,6 +19,8 @@ from infrastructure.notifier import LogNotifier, SmtpNotifier
 from infrastructure.settings import Settings
 
 MAGIC = b"SGV1"  # format tag: MAGIC | wrapped key (40) | nonce (12) | ciphertext
+# From v1.1: MAGIC_KEYED | master key id (4) | wrapped key (40) | nonce | ciphertext
+MAGIC_KEYED = b"SGV2"
 DOCUMENT_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -25,34 +28,54 @@ class VaultError(RuntimeError):
     """The vault cannot store or give back a document."""
 
 
-class EnvelopeCipher:
-    """A fresh AES-256-GCM key per document, wrapped (RFC 3394) by the master key."""
+def master_key_id(key: bytes) -> bytes:
+    """The 4-byte id that names a master key in the documents it wrapped."""
+    return hashlib.sha256(b"sellerguard/document-key-id/v1\x00" + key).digest()[:4]
 
-    def __init__(self, master_key: bytes) -> None:
-        if len(master_key) != 32:
+
+class EnvelopeCipher:
+    """A fresh AES-256-GCM key per document, wrapped (RFC 3394) by a master key.
+
+    The newest master key wraps; every older one (after ``keys rotate
+    documents``) still unwraps the documents it wrapped.
+    """
+
+    def __init__(self, *master_keys: bytes) -> None:
+        if not master_keys or any(len(k) != 32 for k in master_keys):
             msg = "the document master key must be 256 bits"
             raise VaultError(msg)
-        self._master = master_key
+        self._first = master_keys[0]
+        self._masters = {master_key_id(k): k for k in master_keys}
+        self._current = master_key_id(master_keys[-1])
 
     @classmethod
     def from_key_file(cls, path: Path) -> EnvelopeCipher:
-        """The cipher of the key file `sellerguard init` made."""
-        return cls(base64.b64decode(path.read_bytes().strip()))
+        """The cipher of the key file (one base64 key a line, oldest first)."""
+        lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+        return cls(*(base64.b64decode(line.strip()) for line in lines))
 
     def seal(self, document_id: str, data: bytes) -> bytes:
         """Encrypt; the document id is bound in as associated data."""
         key = AESGCM.generate_key(256)
         nonce = os.urandom(12)
         ciphertext = AESGCM(key).encrypt(nonce, data, document_id.encode())
-        return MAGIC + aes_key_wrap(self._master, key) + nonce + ciphertext
+        wrapped = aes_key_wrap(self._masters[self._current], key)
+        return MAGIC_KEYED + self._current + wrapped + nonce + ciphertext
 
     def open(self, document_id: str, blob: bytes) -> bytes:
         """Decrypt and authenticate."""
-        if not blob.startswith(MAGIC):
-            msg = f"document {document_id} is not a vault blob"
+        if blob.startswith(MAGIC_KEYED):
+            master = self._masters.get(blob[4:8])
+            blob = MAGIC + blob[8:]
+        elif blob.startswith(MAGIC):
+            master = self._first  # written before keys had ids: the first key
+        else:
+            master = None
+        if master is None:
+            msg = f"document {document_id} is not a vault blob of a known key"
             raise VaultError(msg)
         wrapped, nonce, ciphertext = blob[4:44], blob[44:56], blob[56:]
-        key = aes_key_unwrap(self._master, wrapped)
+        key = aes_key_unwrap(master, wrapped)
         return AESGCM(key).decrypt(nonce, ciphertext, document_id.encode())
 
 

@@ -26,21 +26,27 @@ class Ed25519Signer:
     """The ``IntegritySigner`` port on an Ed25519 private key file."""
 
     def __init__(self, key_file: Path) -> None:
-        self._private = _load(key_file)
+        # The file holds one PEM block a key, oldest first (``keys rotate
+        # signing`` appends): the newest signs, every one still verifies.
+        keys = [_load(key_file, block) for block in _blocks(key_file)]
+        self._private = keys[-1]
         self._public: Ed25519PublicKey = self._private.public_key()
-        raw = self._public.public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-        self.key_id = hashlib.sha256(raw).hexdigest()[:KEY_ID_HEX_DIGITS]
+        self.key_id = _key_id(self._public)
+        self._publics = {_key_id(k.public_key()): k.public_key() for k in keys}
 
     def sign(self, message: bytes) -> bytes:
         """The 64-byte Ed25519 signature of the message."""
         return self._private.sign(message)
 
-    def verify(self, message: bytes, signature: bytes) -> bool:
-        """Whether the signature is this key's signature of the message."""
+    def verify(
+        self, message: bytes, signature: bytes, key_id: str | None = None
+    ) -> bool:
+        """Whether it is the named key's (default: the newest) signature of it."""
+        public = self._publics.get(key_id or self.key_id)
+        if public is None:
+            return False
         try:
-            self._public.verify(signature, message)
+            public.verify(signature, message)
         except InvalidSignature:
             return False
         return True
@@ -53,7 +59,14 @@ class Ed25519Signer:
         ).decode("ascii")
 
 
-def _load(key_file: Path) -> Ed25519PrivateKey:
+def _key_id(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return hashlib.sha256(raw).hexdigest()[:KEY_ID_HEX_DIGITS]
+
+
+def _blocks(key_file: Path) -> list[bytes]:
     try:
         data = key_file.read_bytes()
     except OSError as error:
@@ -62,6 +75,12 @@ def _load(key_file: Path) -> Ed25519PrivateKey:
             "run 'sellerguard init'"
         )
         raise KeyFileError(msg) from None
+    end = b"-----END PRIVATE KEY-----"
+    blocks = [block + end + b"\n" for block in data.split(end) if block.strip()]
+    return blocks or [data]
+
+
+def _load(key_file: Path, data: bytes) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):

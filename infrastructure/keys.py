@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID
 
@@ -33,17 +34,61 @@ def ensure_keys(settings: Settings) -> list[Path]:
     return created
 
 
+def cipher_keys(settings: Settings) -> list[str]:
+    """The stored records' AES-256 keys, base64, oldest first (the newest seals).
+
+    The key file holds one key per line; ``keys rotate cipher`` adds a line.
+    """
+    return _keyring(settings.secret_key_file)
+
+
 def cipher_key(settings: Settings) -> str:
-    """The stored events' AES-256 key, base64-encoded as the library expects."""
-    key = _read(settings.secret_key_file).strip()
-    try:
-        raw = base64.b64decode(key, validate=True)
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
-        msg = f"{settings.secret_key_file} does not hold a base64 256-bit key"
+    """The first cipher key: what derived secrets (name index ids) hang on."""
+    return cipher_keys(settings)[0]
+
+
+def rotate(path: Path, make_key: Callable[[], bytes]) -> None:
+    """Add a new key after the file's keys: it seals new data, the old stay readable.
+
+    The file is replaced atomically (a copy renamed over it), mode 0600.
+    """
+    old = _read(path)
+    if old and not old.endswith(b"\n"):
+        old += b"\n"
+    staging = path.with_name(path.name + ".rotating")
+    staging.unlink(missing_ok=True)
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(old + make_key())
+        file.flush()
+        os.fsync(file.fileno())
+    staging.replace(path)
+
+
+def random_key() -> bytes:
+    """A new AES-256 key as a line of base64."""
+    return _random_key()
+
+
+def signing_key() -> bytes:
+    """A new Ed25519 private key as PKCS8 PEM."""
+    return _signing_key()
+
+
+def _keyring(path: Path) -> list[str]:
+    keys = [line.strip() for line in _read(path).splitlines() if line.strip()]
+    for key in keys:
+        try:
+            raw = base64.b64decode(key, validate=True)
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
+            msg = f"{path} does not hold base64 256-bit keys, one per line"
+            raise KeyFileError(msg)
+    if not keys:
+        msg = f"{path} holds no key; run 'sellerguard init'"
         raise KeyFileError(msg)
-    return key.decode("ascii")
+    return [key.decode("ascii") for key in keys]
 
 
 def username_namespace(key: str) -> UUID:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import logging
 import os
 import signal
 import sys
@@ -18,8 +17,9 @@ from application.read_models import UnknownProjectionError
 from domain.actor import Actor, ActorKind
 from domain.errors import SellerGuardError
 from domain.roles import SERVICE_SCOPES, StaffRole
-from infrastructure.keys import KeyFileError
+from infrastructure.keys import KeyFileError, random_key, rotate, signing_key
 from infrastructure.settings import Settings, SettingsError
+from infrastructure.store_format import StoreFormatError
 from interface import logs
 from interface.cli_audit import export as export_audit
 from interface.cli_audit import replay as replay_audit
@@ -37,11 +37,16 @@ def cli() -> None:
 def init() -> None:
     """Create the data directory, the keys (mode 0600) and the tables; idempotent."""
     settings = _settings()
-    created = initialise(settings)
+    created = initialise(settings, _migration_progress)
     for path in created:
         click.echo(f"created key {path}")
     where = "PostgreSQL" if settings.uses_postgres else settings.sqlite_path
     click.echo(f"ready: events in {where}")
+
+
+def _migration_progress(done: int, total: int) -> None:
+    """An earlier version's store being re-sealed: say how far it is."""
+    click.echo(f"migrating records: {done}/{total} re-sealed in place", err=True)
 
 
 @cli.command()
@@ -164,40 +169,44 @@ def rebuild(names: tuple[str, ...]) -> None:
 @projections.command("run")
 @click.option("--poll", default=0.2, show_default=True, type=click.FloatRange(0.01))
 def run_projections(poll: float) -> None:
-    """Follow the log and keep every read model current, until interrupted."""
+    """Follow the log until interrupted: read models, audit index, tree, outbox.
+
+    It is the same follower every serving process runs; whichever process
+    holds the leader lock does the work, the others stand by.
+    """
     services = _services()
     logs.configure(services.settings.log_level)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    # The integrity chain and the owners' outbox follow the log beside them.
-    helpers = [
-        threading.Thread(target=services.integrity.follow, args=(stop,), daemon=True),
-        threading.Thread(
-            target=services.audit.indexer.follow, args=(stop, poll), daemon=True
-        ),
-        threading.Thread(
-            target=_dispatch_outbox, args=(services, stop, poll), daemon=True
-        ),
-    ]
-    for helper in helpers:
-        helper.start()
+    services.follower.poll_interval = poll
     try:
-        services.read_models.run_forever(stop, poll)
+        services.follower.run_forever(stop)
     except KeyboardInterrupt:
         stop.set()
     finally:
-        for helper in helpers:
-            helper.join(timeout=10)
         services.close()
 
 
-def _dispatch_outbox(services: Services, stop: threading.Event, poll: float) -> None:
-    while not stop.is_set():
-        try:
-            services.outbox.dispatch()
-        except Exception:  # a relay down: log, wait, try again
-            logging.getLogger(__name__).exception("outbox: dispatch failed")
-        stop.wait(max(poll, 1.0))
+@cli.group()
+def keys() -> None:
+    """The key files: add new keys, keeping the old ones read-only."""
+
+
+@keys.command("rotate")
+@click.argument("which", type=click.Choice(["cipher", "documents", "signing"]))
+def rotate_key(which: str) -> None:
+    """Add a new key for new data; everything stored stays readable and verifiable.
+
+    Restart the servers afterwards so that they seal or sign with the new key.
+    """
+    settings = _settings()
+    path, make = {
+        "cipher": (settings.secret_key_file, random_key),
+        "documents": (settings.document_key_file, random_key),
+        "signing": (settings.signing_key_file, signing_key),
+    }[which]
+    rotate(path, make)
+    click.echo(f"added a new {which} key to {path}; older keys stay read-only")
 
 
 @cli.group()
@@ -226,7 +235,10 @@ class _Gunicorn(BaseApplication):
     def load(self) -> Any:
         from interface.app import create_app  # each worker builds its own app
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        # Every serving process follows the log; the leader lock lets one work.
+        app.extensions["sellerguard"].follower.start()
+        return app
 
 
 def _operator() -> Actor:
@@ -256,6 +268,6 @@ def main() -> None:
     """Entry point of the console script."""
     try:
         cli()
-    except KeyFileError as error:
+    except (KeyFileError, StoreFormatError) as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)

@@ -15,6 +15,7 @@ from application.block_lists import BlockLists, BlockLookup
 from application.credentials import Credentials
 from application.integrity import IntegrityChain
 from application.ledger import Ledger
+from application.log_follower import LogFollower, Step
 from application.platform_people import PlatformPeople
 from application.ports import Clock
 from application.read_models import ProjectionRunner, ViewStore
@@ -28,6 +29,7 @@ from application.sellers import Sellers
 from application.sign_in import SignIn
 from application.sub_accounts import SubAccounts
 from domain.password_policy import PasswordPolicy
+from infrastructure import store_format
 from infrastructure.argon2_hasher import Argon2Hasher
 from infrastructure.audit_store import open_audit_store
 from infrastructure.chain_store import open_chain_store
@@ -36,10 +38,13 @@ from infrastructure.document_inspection import DocumentInspector
 from infrastructure.document_vault import PostgresVault, open_notifier, open_vault
 from infrastructure.event_store import ledger_env
 from infrastructure.integrity_signer import Ed25519Signer
-from infrastructure.keys import cipher_key, ensure_keys, username_namespace
+from infrastructure.keys import cipher_keys, ensure_keys, username_namespace
+from infrastructure.leader_lock import open_leader_lock
 from infrastructure.settings import Settings
 from infrastructure.totp import Totp
 from infrastructure.view_store import open_view_store
+
+OUTBOX_EVERY = 1.0  # seconds between outbox dispatches (a relay may be slow)
 
 
 @dataclass
@@ -64,9 +69,11 @@ class Services:
     audit: Audit
     security_center: SecurityCenter
     security_dashboard: SecurityDashboard
+    follower: LogFollower
 
     def close(self) -> None:
-        """Release the stores' connections."""
+        """Stop following the log; release the stores' connections."""
+        self.follower.stop()
         self.ledger.close()
         self.views.close()  # type: ignore[attr-defined]
         self.integrity.close()
@@ -82,11 +89,18 @@ def services() -> Services:
     return found
 
 
-def initialise(settings: Settings) -> list[str]:
-    """Create the data directory, the missing keys and the tables; idempotent."""
+def initialise(
+    settings: Settings, progress: store_format.Progress | None = None
+) -> list[str]:
+    """Create the data directory, the missing keys and the tables; idempotent.
+
+    A store written by an earlier version is migrated first (its records
+    re-sealed in place), reporting ``progress(done, total)``.
+    """
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     settings.data_dir.chmod(0o700)  # also one made before, by hand or an old version
     created = [str(path) for path in ensure_keys(settings)]
+    store_format.migrate(settings, cipher_keys(settings), progress or _quiet)
     services = build_services(settings, create_tables=True)
     services.views.create_tables()  # type: ignore[attr-defined]
     services.integrity.store.create_tables()  # type: ignore[attr-defined]
@@ -97,13 +111,18 @@ def initialise(settings: Settings) -> list[str]:
     return created
 
 
+def _quiet(done: int, total: int) -> None:
+    """No progress to show."""
+
+
 def build_services(
     settings: Settings, clock: Clock | None = None, *, create_tables: bool = False
 ) -> Services:
     """Wire the application and its adapters for these settings."""
-    key = cipher_key(settings)
-    namespace = username_namespace(key)
-    ledger = Ledger(env=ledger_env(settings, key, create_tables=create_tables))
+    keys = cipher_keys(settings)
+    store_format.check(settings)
+    namespace = username_namespace(keys[0])
+    ledger = Ledger(env=ledger_env(settings, keys, create_tables=create_tables))
     views = open_view_store(settings)
     hasher = Argon2Hasher(settings.argon2_parameters(), settings.argon2_profile)
     credentials = Credentials(
@@ -133,6 +152,8 @@ def build_services(
         clock,
         log=chain_store,
     )
+    audit = Audit(ledger, AuditIndexer(ledger, open_audit_store(settings)), clock)
+    outbox = OutboxDispatcher(views, ledger, open_notifier(settings))
     return Services(
         settings=settings,
         clock=clock,
@@ -149,9 +170,28 @@ def build_services(
         recovery=Recovery(
             names, credentials, vault, clock, inspector=DocumentInspector()
         ),
-        outbox=OutboxDispatcher(views, ledger, open_notifier(settings)),
+        outbox=outbox,
         integrity=integrity,
-        audit=Audit(ledger, AuditIndexer(ledger, open_audit_store(settings)), clock),
+        audit=audit,
         security_center=SecurityCenter(ledger, views, read_models, clock),
         security_dashboard=SecurityDashboard(ledger, views, read_models, clock),
+        follower=LogFollower(
+            follower_steps(read_models, audit, integrity, outbox),
+            open_leader_lock(settings),
+        ),
     )
+
+
+def follower_steps(
+    read_models: ProjectionRunner,
+    audit: Audit,
+    integrity: IntegrityChain,
+    outbox: OutboxDispatcher,
+) -> list[Step]:
+    """What the log follower does, in this order (others add theirs by name)."""
+    return [
+        Step("read_models", read_models.catch_up),
+        Step("audit_index", audit.indexer.catch_up),
+        Step("integrity", integrity.extend),
+        Step("outbox", outbox.dispatch, every=OUTBOX_EVERY),
+    ]

@@ -53,6 +53,7 @@ STATUS_OF_CODE = {
     "signal_conflict": 409,
     "already_decided": 409,
     "reauthentication_required": 401,
+    "integrity_violation": 503,
 }
 
 
@@ -159,6 +160,9 @@ def from_domain_error(error: SellerGuardError) -> Response:
             ],
         )
     detail = (error.__doc__ or "").strip() or error.code
+    if error.code == "integrity_violation":
+        # Someone changed the store without the key: operators must know now.
+        logger.critical("integrity violation: stored %s does not open in place", error)
     if error.code == "validation_error":
         return problem(
             status,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -449,23 +448,6 @@ def test_indexers_racing_on_one_store_index_each_event_once(audit, services, his
     positions = [r.position for r in index_rows(audit)]
     assert positions == sorted(set(positions))
     assert len(positions) == services.ledger.last_position()
-
-
-def test_a_follower_keeps_the_index_at_the_head(audit, services, history):
-    stop = threading.Event()
-    follower = threading.Thread(target=audit.indexer.follow, args=(stop, 0.01))
-    follower.start()
-    try:
-        services.sign_in.login("Shop.Two", PASSWORD, ATTEMPT, VISITOR)
-        deadline = time.monotonic() + 10
-        while audit.store.position() < services.ledger.last_position():
-            assert time.monotonic() < deadline, "the follower did not catch up"
-            time.sleep(0.01)
-    finally:
-        stop.set()
-        follower.join()
-
-    assert index_rows(audit)[-1].event_type == "LoginSucceeded"
 
 
 def test_reads_see_events_saved_just_before(audit, services, history):

@@ -6,7 +6,6 @@ import hashlib
 import sqlite3
 import struct
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
@@ -355,38 +354,20 @@ def test_a_checkpoint_is_signed_every_1000_events(chain, services, clock):
     ]
 
 
-def test_a_checkpoint_is_signed_at_least_once_a_minute_while_events_arrive(
+def test_a_checkpoint_is_signed_at_least_once_a_second_while_events_arrive(
     chain, services, clock
 ):
     first = linked(chain, services, 10)  # the first extend signs its head
     linked(chain, services, 10)
-    clock.advance(seconds=30)
+    clock.advance(seconds=0.5)
     linked(chain, services, 10)
-    clock.advance(seconds=30)
+    clock.advance(seconds=0.5)
     third = linked(chain, services, 10)
 
     signed = [c.position for c in chain.checkpoints(0, 100)]
 
     assert signed == [first[-1], third[-1]]
     assert chain.verify().checkpoints_verified == 2
-
-
-def test_a_follower_links_and_signs_new_events_until_stopped(chain, services, clock):
-    stop = threading.Event()
-    follower = threading.Thread(target=chain.follow, args=(stop, 0.01))
-    follower.start()
-    try:
-        positions = record(services, 20)
-        deadline = time.monotonic() + 10
-        while (chain.store.last_link() or (0,))[0] < positions[-1]:
-            assert time.monotonic() < deadline, "the follower did not link the events"
-            time.sleep(0.01)
-    finally:
-        stop.set()
-        follower.join()
-
-    assert chain.verify().ok
-    assert chain.checkpoints(0, 10)
 
 
 def test_a_forged_checkpoint_signature_is_reported_bad_signature(

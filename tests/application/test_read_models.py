@@ -303,24 +303,6 @@ def test_ensure_current_shows_a_just_written_event(
     assert usernames(views, "b") == ["bob"]
 
 
-def test_run_forever_follows_new_events(services: Services, views: ViewStore):
-    runner = ProjectionRunner(services.ledger, views, [SellersByInitial()])
-    stop = threading.Event()
-    follower = threading.Thread(target=runner.run_forever, args=(stop, 0.01))
-    follower.start()
-    try:
-        position = register(services, "bob")
-        for _ in range(200):
-            if views.position("sellers_by_initial") >= position:
-                break
-            stop.wait(0.01)
-    finally:
-        stop.set()
-        follower.join()
-
-    assert usernames(views, "b") == ["bob"]
-
-
 def test_find_returns_the_item_under_any_key(services: Services, views: ViewStore):
     register(services, "alice", "bob")
     ProjectionRunner(services.ledger, views, [SellersByInitial()]).catch_up()
