@@ -5,8 +5,8 @@ AES-256-GCM: ours seals each record bound to its place (associated data),
 the bare library uses its own AESCipher. One registration (account event +
 username index event) per save. SellerGuard's side uses its real
 aggregates, event classes and transcodings; the bare side uses the library's
-plain ``Aggregate`` with the same field values. Rounds alternate between the two so that machine noise
-hits both alike; the ratio is the median over the rounds.
+plain ``Aggregate`` with the same field values. Rounds alternate between the
+two so that machine noise hits both alike; the ratio is the median over the rounds.
 
     .venv/bin/python scripts/bench_append.py [--saves 3000] [--rounds 6]
 
