@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from application.ledger import IntegrityViolationError
 from domain.roles import StaffRole
+from domain.seller_account import SellerAccount
 from infrastructure.keys import cipher_keys, random_key, rotate
 from interface.app import create_app
 from interface.composition import build_services
@@ -89,7 +90,7 @@ def test_another_accounts_password_change_copied_to_the_victim_never_signs_in(
         for r in caplog.records
     )
     with pytest.raises(IntegrityViolationError):
-        services.ledger.load(UUID(victim))
+        services.ledger.load(UUID(victim), SellerAccount)
 
 
 def test_an_old_snapshot_moved_to_the_current_version_does_not_turn_two_step_off(
