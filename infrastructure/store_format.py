@@ -205,7 +205,7 @@ class _Postgres:
         row = self.conn.execute(
             sql.SQL("SELECT format FROM {}").format(self.format)
         ).fetchone()
-        return bool(row) and row[0] == SEALED
+        return row is not None and row[0] == SEALED
 
     def mark(self) -> None:
         self.conn.execute(sql.SQL("DELETE FROM {}").format(self.format))
