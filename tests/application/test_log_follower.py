@@ -107,13 +107,16 @@ def test_the_follower_keeps_views_index_and_integrity_at_the_head(services):
         "extend the integrity structure",
     )
     wait_for(lambda: services.integrity.checkpoints(0, 10), "sign a checkpoint")
+    wait_for(
+        lambda: all(
+            services.views.position(p.name) >= head
+            for p in services.read_models.projections
+        ),
+        "bring the read models to the head",
+    )
     services.follower.stop()
 
     assert services.integrity.verify().ok
-    assert all(
-        services.views.position(p.name) >= head
-        for p in services.read_models.projections
-    )
 
 
 def test_one_process_leads_at_a_time_and_another_takes_over(settings, clock):
