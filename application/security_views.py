@@ -87,6 +87,8 @@ class Alerts:
         SellerAccount.BlockingAccessRevoked.TOPIC,
         SellerAccount.BlockingAccessGranted.TOPIC,
         RiskSignal.Received.TOPIC,
+        SellerAccount.InactivityNoticed.TOPIC,
+        SellerAccount.StoreClosed.TOPIC,
     )
 
     def changes(self, event: Any, position: int) -> list[Change]:
@@ -154,6 +156,8 @@ def _alert_for(event: Any) -> tuple[str, str, str] | None:
             "info",
             f"The platform restored your right to block buyers: {event.reason}",
         )
+    if isinstance(event, SellerAccount.InactivityNoticed | SellerAccount.StoreClosed):
+        return _inactivity_alert(event)
     return FIXED_ALERTS.get(type(event))
 
 
@@ -183,6 +187,25 @@ def _guessing_alert(event: Any) -> tuple[str, str, str] | None:
             "password and review your sessions.",
         )
     return None
+
+
+def _inactivity_alert(event: Any) -> tuple[str, str, str]:
+    if isinstance(event, SellerAccount.StoreClosed):
+        return (
+            "store_closed",
+            "critical",
+            "Nobody signed in to or worked in the store for 60 days: under the "
+            "marketplace's inactivity policy it is now closed for good.",
+        )
+    closing = event.closes_at.astimezone(UTC).strftime("%Y-%m-%d")
+    days = int(event.stage)
+    return (
+        "store_inactive",
+        "warning" if days < 50 else "critical",
+        f"Nobody has signed in to or worked in the store for {days} days. It will "
+        f"be closed for good on {closing} unless you or a sub-account signs in "
+        "before then.",
+    )
 
 
 def _sub_account_alert(event: Any) -> tuple[str, str, str] | None:

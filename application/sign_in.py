@@ -23,6 +23,7 @@ from domain.actor import Actor
 from domain.seller_account import SellerAccount
 from domain.service_key import ServiceKey
 from domain.sign_in import (
+    AccountClosedError,
     AccountFrozenError,
     AccountStatus,
     Attempt,
@@ -121,10 +122,9 @@ class SignIn:
         if not self.hasher.verify(account.password_hash, password):
             self._record(account.id, lambda a: a.fail_password(attempt, actor, now))
             raise InvalidCredentialsError(username)
-        if account.status in (AccountStatus.DEACTIVATED, AccountStatus.CLOSED):
+        if account.status is AccountStatus.DEACTIVATED:
             raise InvalidCredentialsError(username)
-        if self._frozen(account):
-            raise AccountFrozenError(str(account.id))
+        self._refuse_shut_shop(account)
         rehash = (
             self.hasher.hash(password)
             if self.hasher.needs_rehash(account.password_hash)
@@ -151,8 +151,7 @@ class SignIn:
         if account.second_step_locked(now):
             self._record(account_id, lambda a: a.refuse_locked_out(attempt, actor, now))
             raise InvalidCodeError(challenge_id)
-        if self._frozen(account):
-            raise AccountFrozenError(str(account.id))
+        self._refuse_shut_shop(account)
         device = _Device(None, account.challenge_device(challenge_id))
         secret = account.two_step_secret or ""
         step = self.authenticator.matching_step(secret, code, now)
@@ -226,14 +225,16 @@ class SignIn:
             principal.id, lambda a: a.revoke_session(session_id, "logout", actor, now)
         )
 
-    def _frozen(self, account: SignInAccount) -> bool:
-        """Frozen itself, or a sub-account of a frozen shop."""
-        if account.status is AccountStatus.FROZEN:
-            return True
-        if account.employer_id is None:
-            return False
-        seller = self.ledger.find(account.employer_id, SellerAccount)
-        return seller is not None and seller.status is AccountStatus.FROZEN
+    def _refuse_shut_shop(self, account: SignInAccount) -> None:
+        """Refuse an account, or a sub-account of a shop, that is frozen or closed."""
+        shop: SignInAccount | None = account
+        if account.employer_id is not None:
+            shop = self.ledger.find(account.employer_id, SellerAccount)
+        for status in (account.status, None if shop is None else shop.status):
+            if status is AccountStatus.CLOSED:
+                raise AccountClosedError(str(account.id))
+            if status is AccountStatus.FROZEN:
+                raise AccountFrozenError(str(account.id))
 
     def _authenticate_service(self, parsed: BearerToken) -> Principal:
         # Services call at checkout rates: a key confirmed within the last

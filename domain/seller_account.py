@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from domain.actor import Actor
 from domain.errors import SellerGuardError
+from domain.inactivity import InactivityStage, closes_at, stage_at
 from domain.recovery_case import CaseAlreadyOpenError
 from domain.sign_in import AccountStatus, SignInAccount
 from domain.username import Username
@@ -27,6 +29,11 @@ class SellerAccount(SignInAccount):
 
     TOPIC = "sellerguard:SellerAccount"
     principal_kind = "seller"
+    # Class defaults, so that snapshots taken before the policy existed load.
+    if TYPE_CHECKING:  # a class annotation would make the library build a dataclass
+        inactivity_since: datetime | None
+    inactivity_stage = 0
+    inactivity_since = None
 
     class Event(SignInAccount.Event):
         TOPIC = "sellerguard:SellerAccount.Event"
@@ -103,6 +110,29 @@ class SellerAccount(SignInAccount):
         def apply(self, account: SellerAccount) -> None:
             account.open_case_id = None
 
+    class InactivityNoticed(Event):
+        """The store reached 30 (inactive) or 50 (warned) days without activity."""
+
+        TOPIC = "sellerguard:SellerAccount.InactivityNoticed"
+        stage: int
+        last_activity_at: datetime
+        closes_at: datetime
+
+        def apply(self, account: SellerAccount) -> None:
+            account.inactivity_stage = self.stage
+            account.inactivity_since = self.last_activity_at
+
+    class StoreClosed(Event):
+        """60 days without activity: the store is closed for good."""
+
+        TOPIC = "sellerguard:SellerAccount.StoreClosed"
+        last_activity_at: datetime
+
+        def apply(self, account: SellerAccount) -> None:
+            account._status = AccountStatus.CLOSED.value
+            account.inactivity_stage = InactivityStage.CLOSED.value
+            account.inactivity_since = self.last_activity_at
+
     def __init__(
         self, username: str, email: str, password_hash: str, birth_date: date | None
     ) -> None:
@@ -176,8 +206,42 @@ class SellerAccount(SignInAccount):
         if self.status is AccountStatus.FROZEN:
             self.unfreeze("recovery_reset", actor, at)
 
+    def apply_inactivity_policy(
+        self, last_activity_at: datetime, actor: Actor, at: datetime
+    ) -> InactivityStage | None:
+        """Record the stage the store has newly reached, if any; idempotent.
+
+        Frozen and closed stores are left alone (nobody can sign in to a
+        frozen one, so its clock cannot fairly run out). The account's own
+        last sign-in counts even if ``last_activity_at`` missed it.
+        """
+        if self.status is not AccountStatus.ACTIVE:
+            return None
+        known = (last_activity_at, self.last_login_at, self.created_on)
+        last = max(moment for moment in known if moment is not None)
+        stage = stage_at(last, at)
+        if stage is InactivityStage.ACTIVE or (
+            self.inactivity_since == last and self.inactivity_stage >= stage
+        ):
+            return None
+        if stage is InactivityStage.CLOSED:
+            self._record(self.StoreClosed, actor, at, last_activity_at=last)
+            self.revoke_all_sessions("store_closed", actor, at)
+        else:
+            self._record(
+                self.InactivityNoticed,
+                actor,
+                at,
+                stage=stage.value,
+                last_activity_at=last,
+                closes_at=closes_at(last),
+            )
+        return stage
+
     def freeze(self, reason: str, actor: Actor, at: datetime) -> None:
         """Freeze the account and end every session of it at once."""
+        if self.status is AccountStatus.CLOSED:
+            return  # closed for good: nothing left to freeze
         if self.status is not AccountStatus.FROZEN:
             self._record(self.Frozen, actor, at, reason=reason)
         self.revoke_all_sessions("account_frozen", actor, at)

@@ -72,6 +72,12 @@ class AccountFrozenError(SignInError):
     code = "account_frozen"
 
 
+class AccountClosedError(SignInError):
+    """The store was closed for inactivity; nobody can sign in to it any more."""
+
+    code = "account_closed"
+
+
 class InvalidCodeError(SignInError):
     """The code is wrong, expired or already used."""
 

@@ -13,6 +13,7 @@ from application.audit import Audit
 from application.audit_index import AuditIndexer
 from application.block_lists import BlockLists, BlockLookup
 from application.credentials import Credentials
+from application.inactivity_sweep import InactivitySweep
 from application.integrity import IntegrityChain
 from application.ledger import Ledger
 from application.log_follower import LogFollower, Step
@@ -27,6 +28,7 @@ from application.security_dashboard import SecurityDashboard
 from application.security_views import Alerts, LoginHistory
 from application.sellers import Sellers
 from application.sign_in import SignIn
+from application.store_activity import ActivityLedger, StoreActivity, StoreDirectory
 from application.sub_accounts import SubAccounts
 from domain.password_policy import PasswordPolicy
 from infrastructure import store_format
@@ -44,6 +46,7 @@ from infrastructure.settings import Settings
 from infrastructure.totp import Totp
 from infrastructure.view_store import open_view_store
 
+SWEEP_EVERY = 3600.0  # seconds between inactivity sweeps
 OUTBOX_EVERY = 1.0  # seconds between outbox dispatches (a relay may be slow)
 
 
@@ -70,6 +73,8 @@ class Services:
     security_center: SecurityCenter
     security_dashboard: SecurityDashboard
     follower: LogFollower
+    store_activity: ActivityLedger
+    sweep: InactivitySweep
 
     def close(self) -> None:
         """Stop following the log; release the stores' connections."""
@@ -141,8 +146,10 @@ def build_services(
             RecoveryQueues(),
             Outbox(),
             SecurityCenterViews(ledger),
+            StoreActivity(StoreDirectory(ledger).store_of),
         ],
     )
+    store_activity = ActivityLedger(views)
     vault = open_vault(settings)
     chain_store = open_chain_store(settings)
     integrity = IntegrityChain(
@@ -154,6 +161,13 @@ def build_services(
     )
     audit = Audit(ledger, AuditIndexer(ledger, open_audit_store(settings)), clock)
     outbox = OutboxDispatcher(views, ledger, open_notifier(settings))
+    sweep = InactivitySweep(ledger, store_activity, read_models, clock)
+    follower = LogFollower(
+        follower_steps(read_models, audit, integrity, outbox),
+        open_leader_lock(settings),
+    )
+    # The inactivity policy counts days: once an hour, by the leading process.
+    follower.add(Step("inactivity_sweep", sweep.run_step, every=SWEEP_EVERY))
     return Services(
         settings=settings,
         clock=clock,
@@ -175,10 +189,9 @@ def build_services(
         audit=audit,
         security_center=SecurityCenter(ledger, views, read_models, clock),
         security_dashboard=SecurityDashboard(ledger, views, read_models, clock),
-        follower=LogFollower(
-            follower_steps(read_models, audit, integrity, outbox),
-            open_leader_lock(settings),
-        ),
+        follower=follower,
+        store_activity=store_activity,
+        sweep=sweep,
     )
 
 

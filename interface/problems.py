@@ -27,6 +27,7 @@ STATUS_OF_CODE = {
     "invalid_code": 401,
     "forbidden": 403,
     "account_frozen": 403,
+    "account_closed": 403,
     "not_found": 404,
     "two_step_already_enabled": 409,
     "two_step_not_started": 409,
