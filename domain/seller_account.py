@@ -32,8 +32,10 @@ class SellerAccount(SignInAccount):
     # Class defaults, so that snapshots taken before the policy existed load.
     if TYPE_CHECKING:  # a class annotation would make the library build a dataclass
         inactivity_since: datetime | None
+        recovered_at: datetime | None
     inactivity_stage = 0
     inactivity_since = None
+    recovered_at = None
 
     class Event(SignInAccount.Event):
         TOPIC = "sellerguard:SellerAccount.Event"
@@ -109,6 +111,7 @@ class SellerAccount(SignInAccount):
 
         def apply(self, account: SellerAccount) -> None:
             account.open_case_id = None
+            account.recovered_at = self.timestamp
 
     class InactivityNoticed(Event):
         """The store reached 30 (inactive) or 50 (warned) days without activity."""

@@ -29,6 +29,7 @@ from interface.blueprints import (
     security_center,
     sellers,
     sessions,
+    store_health,
     sub_accounts,
 )
 from interface.composition import EXTENSION, Services, build_services
@@ -97,6 +98,7 @@ def create_app(
         block_lists,
         recovery,
         security_center,
+        store_health,
         audit_integrity,
         audit,
     )

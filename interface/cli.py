@@ -24,7 +24,7 @@ from interface import logs
 from interface.cli_audit import export as export_audit
 from interface.cli_audit import replay as replay_audit
 from interface.cli_demo import demo
-from interface.cli_health import sweep
+from interface.cli_health import inspection, sweep
 from interface.cli_integrity import verify as verify_integrity
 from interface.composition import Services, build_services, initialise
 
@@ -220,6 +220,7 @@ audit.add_command(export_audit)
 audit.add_command(replay_audit)
 cli.add_command(demo)
 cli.add_command(sweep)
+cli.add_command(inspection)
 
 
 class _Gunicorn(BaseApplication):

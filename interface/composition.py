@@ -18,6 +18,7 @@ from application.integrity import IntegrityChain
 from application.ledger import Ledger
 from application.log_follower import LogFollower, Step
 from application.platform_people import PlatformPeople
+from application.portfolios import Portfolios
 from application.ports import Clock
 from application.read_models import ProjectionRunner, ViewStore
 from application.recovery import Recovery
@@ -29,6 +30,7 @@ from application.security_views import Alerts, LoginHistory
 from application.sellers import Sellers
 from application.sign_in import SignIn
 from application.store_activity import ActivityLedger, StoreActivity, StoreDirectory
+from application.store_inspection import StoreInspection
 from application.sub_accounts import SubAccounts
 from domain.password_policy import PasswordPolicy
 from infrastructure import store_format
@@ -75,6 +77,8 @@ class Services:
     follower: LogFollower
     store_activity: ActivityLedger
     sweep: InactivitySweep
+    inspection: StoreInspection
+    portfolios: Portfolios
 
     def close(self) -> None:
         """Stop following the log; release the stores' connections."""
@@ -192,6 +196,8 @@ def build_services(
         follower=follower,
         store_activity=store_activity,
         sweep=sweep,
+        inspection=StoreInspection(ledger, views, read_models, store_activity, clock),
+        portfolios=Portfolios(ledger, namespace, clock),
     )
 
 

@@ -42,7 +42,9 @@ RISK_ORDER = f"/api/v1/security-center/risk-orders/{NO_CASE}"
 RISK_REFUND = f"/api/v1/security-center/risk-refunds/{NO_CASE}"
 SHOP_ADMINS = (*SELLERS, "main_administrator")
 RISK_REFUND_STAFF = ("order_fulfilment_specialist", "customer_service_agent")
+NO_STORE = "00000000-0000-4000-8000-000000000001"
 SPEC_PATHS = [
+    (NO_STORE, "{store_id}"),
     (f"risk-orders/{NO_CASE}", "risk-orders/{item_id}"),
     (f"risk-refunds/{NO_CASE}", "risk-refunds/{item_id}"),
     ("{finance_specialist}", "{sub_account_id}"),
@@ -156,6 +158,16 @@ MATRIX = [
         None,
         only({"risk_service": 200}),
     ),
+    ("GET", "/api/v1/me/inspection", None, only({SHOP_ADMINS: 200})),
+    ("POST", "/api/v1/me/portfolio/invitations", None, only({SELLERS: 201})),
+    ("POST", "/api/v1/me/portfolio/links", {}, only({SELLERS: 422})),
+    (
+        "DELETE",
+        f"/api/v1/me/portfolio/links/{NO_STORE}",
+        None,
+        only({SELLERS: 404}),
+    ),
+    ("GET", "/api/v1/me/portfolio/inspection", None, only({SELLERS: 200})),
     ("GET", "/api/v1/audit/integrity", None, only({"auditor": 200})),
     ("GET", "/api/v1/audit/checkpoints", None, only({"auditor": 200})),
     ("GET", "/api/v1/audit/public-key", None, only({"auditor": 200})),

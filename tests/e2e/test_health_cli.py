@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import subprocess
 from datetime import timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from domain.actor import Actor, ActorKind
 from domain.seller_account import SellerAccount
@@ -64,3 +67,38 @@ def test_a_moment_that_is_not_one_is_refused(settings):
 
     assert result.returncode == 2
     assert "not a moment" in result.stderr
+
+
+def test_inspection_lists_every_store_worst_first_as_json(settings, services):
+    services.sellers.register("Shop.One", "a@example.com", PASSWORD, None, VISITOR)
+    services.sellers.register("Shop.Two", "b@example.com", PASSWORD, None, VISITOR)
+    run(settings, "sweep")  # both long idle by the machine's clock: closed
+
+    result = run(settings, "inspection")
+
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert {s["store"]["username"] for s in body["stores"]} == {"Shop.One", "Shop.Two"}
+    assert body["summary"] == {"ok": 0, "warn": 0, "fail": 2}
+    assert {s["store"]["status"] for s in body["stores"]} == {"closed"}
+
+
+def test_inspection_of_one_store_as_csv_has_a_row_per_item(settings, services):
+    store = services.sellers.register(
+        "Shop.One", "a@example.com", PASSWORD, None, VISITOR
+    )
+
+    result = run(settings, "inspection", "--seller", str(store.id), "--format", "csv")
+
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 10
+    assert {r["store_id"] for r in rows} == {str(store.id)}
+    assert [r["item"] for r in rows][:2] == ["store_status", "inactivity"]
+
+
+def test_inspection_of_an_unknown_store_fails_with_a_message(settings):
+    result = run(settings, "inspection", "--seller", str(uuid4()))
+
+    assert result.returncode == 1
+    assert "not_found" in result.stderr
