@@ -32,6 +32,7 @@ ACTIVITY = "store_activity"
 LATEST = "latest"
 NOTICES = "notices"
 PAGE = 2000
+DIRECTORY_SIZE = 100_000
 NOTICE_EVENTS = (SellerAccount.InactivityNoticed, SellerAccount.StoreClosed)
 COUNTED_ACTORS = (ActorKind.SELLER.value, ActorKind.SUB_ACCOUNT.value)
 
@@ -56,6 +57,8 @@ class StoreDirectory:
     def store_of(self, account_id: UUID) -> UUID | None:
         """The seller id of a seller or sub-account; None for anything else."""
         if account_id not in self._stores:
+            if len(self._stores) >= DIRECTORY_SIZE:
+                self._stores.clear()  # bounded memory; lookups are cheap to redo
             account = self.ledger.peek(account_id, SignInAccount)
             store = None
             if isinstance(account, SellerAccount):
