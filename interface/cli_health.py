@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,30 +18,16 @@ from application.inactivity_sweep import SweepResult
 from application.security_views import rfc3339
 from application.store_inspection import Inspection, StoreNotFoundError
 from domain.checklist import Status
+from interface.cli_audit import MOMENT
 from interface.schemas.store_health import InspectionSchema
 
 logger = logging.getLogger(__name__)
 
 
-class MomentType(click.ParamType):
-    """An RFC 3339 moment; one without a zone is taken as UTC."""
-
-    name = "moment"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(f"{value!r} is not a moment such as 2026-12-01T09:00:00Z")
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @click.command()
 @click.option(
     "--now",
-    type=MomentType(),
+    type=MOMENT,
     default=None,
     help="Rehearse as of this moment: print what would happen, write nothing.",
 )

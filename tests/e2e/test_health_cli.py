@@ -66,7 +66,7 @@ def test_a_moment_that_is_not_one_is_refused(settings):
     result = run(settings, "sweep", "--now", "next tuesday")
 
     assert result.returncode == 2
-    assert "not a moment" in result.stderr
+    assert "not an RFC 3339 moment" in result.stderr
 
 
 def test_inspection_lists_every_store_worst_first_as_json(settings, services):
