@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from application.portfolios import InvitationView, PortfolioView
-from application.store_inspection import Inspection
+from application.store_inspection import Inspection, StoreNotFoundError
 from domain.checklist import Status
 from domain.roles import Module, permission
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
+from interface.composition import services
 from interface.schemas.store_health import (
     InspectionSchema,
     InvitationSchema,
@@ -35,18 +35,12 @@ PORTFOLIO_VIEW = permission(Module.SENSITIVE_SHOP_INFORMATION, "view")
 PORTFOLIO_MANAGE = permission(Module.SENSITIVE_SHOP_INFORMATION, "manage")
 
 
-def services() -> Any:
-    return current_app.extensions["sellerguard"]
-
-
 @blp.get("/inspection")
 @requires(blp, INSPECT)
 @blp.response(200, InspectionSchema)
 def inspection() -> Inspection:
     """The store's daily checklist: each item ok, warn or fail, with a sentence."""
-    store_id = current_principal().seller_id
-    inspection: Inspection = services().inspection.inspect(store_id)
-    return inspection
+    return services().inspection.inspect(_store())
 
 
 @blp.post("/portfolio/invitations")
@@ -55,8 +49,7 @@ def inspection() -> Inspection:
 def invite() -> InvitationView:
     """A one-time code (10 minutes) to enter from a session of another store."""
     principal = current_principal()
-    view: InvitationView = services().portfolios.invite(principal, acting(principal))
-    return view
+    return services().portfolios.invite(principal, acting(principal))
 
 
 @blp.post("/portfolio/links")
@@ -67,10 +60,7 @@ def invite() -> InvitationView:
 def link(body: dict[str, Any]) -> PortfolioView:
     """Link this store with the store that made the code."""
     principal = current_principal()
-    view: PortfolioView = services().portfolios.link(
-        principal, body["code"], acting(principal)
-    )
-    return view
+    return services().portfolios.link(principal, body["code"], acting(principal))
 
 
 @blp.delete("/portfolio/links/<uuid:store_id>")
@@ -88,9 +78,17 @@ def unlink(store_id: UUID) -> None:
 @blp.response(200, PortfolioInspectionSchema)
 def portfolio_inspection() -> dict[str, Any]:
     """Every store of the portfolio's checklist, worst first."""
-    store_ids = services().portfolios.stores_of(current_principal().seller_id)
-    inspections: list[Inspection] = services().inspection.inspect_many(store_ids)
+    store_ids = services().portfolios.stores_of(_store())
+    inspections = services().inspection.inspect_many(store_ids)
     summary = dict.fromkeys((s.value for s in Status), 0)
     for one in inspections:
         summary[list(Status)[one.worst].value] += 1
     return {"stores": inspections, "summary": summary}
+
+
+def _store() -> UUID:
+    """The caller's store: a seller's own, a sub-account's employer's."""
+    store_id = current_principal().seller_id
+    if store_id is None:  # not a shop's person: the permission check stops it
+        raise StoreNotFoundError("no store")
+    return store_id
