@@ -18,7 +18,7 @@ from domain.sign_in import AccountStatus
 from domain.sub_account import SubAccount
 
 # Stores brought to a new stage are saved this many to a commit.
-BATCH = 100
+BATCH = 500
 ACTION_OF_STAGE = {
     InactivityStage.INACTIVE: "store_inactive",
     InactivityStage.WARNED: "closure_warning",
