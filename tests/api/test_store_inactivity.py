@@ -235,3 +235,14 @@ def test_a_frozen_store_is_not_closed_while_nobody_can_sign_in(
 
     assert sweep(services) == []
     assert status_of(services, shop["id"]) == "frozen"
+
+
+def test_the_log_follower_runs_the_sweep_as_one_of_its_steps(
+    client, services, clock, shop
+):
+    clock.advance(days=30)
+
+    services.follower.run_once()
+
+    assert "inactivity_sweep" in services.follower.names()
+    assert shop_alerts(services, shop["id"], "store_inactive")
