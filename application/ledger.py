@@ -97,6 +97,25 @@ class Ledger(Application[UUID]):
         recorder = self.factory.aggregate_recorder(purpose="snapshots")
         return self.factory.event_store(mapper=mapper, recorder=recorder)
 
+    def opens_in_place(
+        self,
+        aggregate_id: UUID,
+        version: int,
+        topic: str,
+        state: bytes,
+        *,
+        snapshot: bool = False,
+    ) -> bool:
+        """Whether a stored record decrypts in that place (verification, read-only).
+
+        True when the store does not seal records in place (no such check).
+        """
+        store = self.snapshots if snapshot else self.events
+        opens = getattr(store.mapper if store else None, "opens", None)
+        return (
+            True if opens is None else bool(opens(aggregate_id, version, topic, state))
+        )
+
     def after_save(self, listener: Callable[[int], None]) -> None:
         """Call ``listener`` with the position of every commit this process makes."""
         self._listeners.append(listener)

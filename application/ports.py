@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from application.integrity_check import Checkpoint, Link, Row
+from application.log_check import Checkpoint, Leaf, Row
+from application.merkle import Node
 
 
 class Clock(Protocol):
@@ -86,65 +87,90 @@ class Notifier(Protocol):
 
 
 class IntegritySigner(Protocol):
-    """Signs checkpoints with a key kept outside the database."""
+    """Signs checkpoints (C2SP signed notes) with a key kept outside the database."""
 
     @property
-    def key_id(self) -> str:
-        """A short, stable name of the key."""
+    def origin(self) -> str:
+        """The log's name, ``sellerguard/<deployment id>``; also the key's name."""
+        ...
+
+    @property
+    def key_id(self) -> bytes:
+        """The signed-note key id (4 bytes) of the newest key."""
         ...
 
     def sign(self, message: bytes) -> bytes:
-        """The signature of the message."""
+        """The newest key's signature of the message."""
         ...
 
     def verify(
-        self, message: bytes, signature: bytes, key_id: str | None = None
+        self, message: bytes, signature: bytes, key_name: str, key_id: bytes
     ) -> bool:
-        """Whether the signature is the named key's (default: the newest) of it."""
+        """Whether a key of this name and id (any, old ones too) signed the message."""
         ...
 
     def public_key_pem(self) -> str:
-        """The public key, PEM (SubjectPublicKeyInfo)."""
+        """The public keys, PEM (SubjectPublicKeyInfo), the newest last."""
         ...
 
 
-class ChainStore(Protocol):
-    """Keeps one link per position and the signed checkpoints; inserts are idempotent.
+class TreeStore(Protocol):
+    """The Merkle tree's leaves, complete nodes and checkpoints; raw stored records.
 
-    Several processes may extend the chain at once: they compute the same
-    links, and a position already stored is left as it is.
+    Inserts are idempotent: processes extending at once compute the same rows.
     """
 
-    def last_link(self) -> Link | None:
-        """The link at the highest position, if any."""
+    def size(self) -> int:
+        """How many leaves the stored tree has."""
         ...
 
-    def links(self, after: int, upto: int) -> Sequence[Link]:
-        """The links at positions in ``(after, upto]``, in order."""
+    def last_leaf(self) -> Leaf | None:
+        """The leaf with the highest index, if any."""
         ...
 
-    def add(self, links: Sequence[Link], checkpoints: Sequence[Checkpoint]) -> None:
-        """Store links and checkpoints in one transaction, skipping stored positions."""
+    def leaf_at(self, position: int) -> Leaf | None:
+        """The leaf of the event at that log position, if any."""
+        ...
+
+    def leaves(self, after: int, upto: int) -> Sequence[Leaf]:
+        """The leaves of positions in ``(after, upto]``, in order."""
+        ...
+
+    def nodes(self, keys: Iterable[Node]) -> Mapping[Node, bytes]:
+        """The stored complete subtrees' hashes (level 0: the leaves)."""
+        ...
+
+    def add(
+        self,
+        leaves: Sequence[Leaf],
+        nodes: Sequence[tuple[int, int, bytes]],
+        checkpoints: Sequence[Checkpoint],
+    ) -> None:
+        """Store them in one transaction, skipping what is stored."""
         ...
 
     def last_checkpoint(self) -> Checkpoint | None:
-        """The checkpoint at the highest position, if any."""
+        """The checkpoint of the largest tree, if any."""
         ...
 
     def checkpoints(self, after: int = 0, limit: int | None = None) -> list[Checkpoint]:
-        """Checkpoints at positions above ``after``, in order."""
+        """Checkpoints of trees larger than ``after``, smallest first."""
+        ...
+
+    def rows(self, after: int, upto: int, limit: int) -> Sequence[Row]:
+        """At most ``limit`` stored events at positions in ``(after, upto]``, raw."""
+        ...
+
+    def snapshot_rows(self, after: tuple[str, int], limit: int) -> Sequence[Row]:
+        """Stored snapshots after ``(originator id hex, version)``, raw, position 0."""
+        ...
+
+    def position_of(self, originator_id: str, version: int) -> int:
+        """The log position of that event (0 when there is none)."""
         ...
 
     def close(self) -> None:
         """Release the store's connections."""
-        ...
-
-
-class StoredLog(Protocol):
-    """The ledger's stored events as raw rows, read without decoding."""
-
-    def rows(self, after: int, upto: int, limit: int) -> Sequence[Row]:
-        """At most ``limit`` rows at positions in ``(after, upto]``, in order."""
         ...
 
 

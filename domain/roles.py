@@ -55,7 +55,13 @@ class StaffRole(StrEnum):
 # Every person manages their own password, two-step and sessions.
 OWN_ACCOUNT = "own_account"
 ACTIONS = ("view", "manage")
-SERVICE_SCOPES = ("blocklist:check", "authz:check", "risk:write", "risk:read")
+SERVICE_SCOPES = (
+    "blocklist:check",
+    "authz:check",
+    "risk:write",
+    "risk:read",
+    "audit:witness",
+)
 
 
 def permission(name: Module, action: str) -> str:
@@ -109,7 +115,7 @@ STAFF_PERMISSIONS: dict[StaffRole, frozenset[str]] = {
             "blocklist:check",
         }
     ),
-    StaffRole.AUDITOR: frozenset({"audit:read", "blocklist:check"}),
+    StaffRole.AUDITOR: frozenset({"audit:read", "audit:witness", "blocklist:check"}),
     StaffRole.PLATFORM_ADMIN: frozenset(
         {
             "platform:links",

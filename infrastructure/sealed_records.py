@@ -128,6 +128,15 @@ class SealedMapper(Mapper[UUID]):
         mapper.purpose = SNAPSHOT
         return mapper
 
+    def opens(self, aggregate_id: UUID, version: int, topic: str, state: bytes) -> bool:
+        """Whether the record decrypts in this place (nothing decoded)."""
+        data = associated_data(self.purpose, aggregate_id, version, topic)
+        try:
+            self.sealer.open(state, data)
+        except InvalidTag:
+            return False
+        return True
+
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         topic = get_topic(domain_event.__class__)
         state = dict(vars(domain_event))

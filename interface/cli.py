@@ -26,6 +26,7 @@ from interface.cli_audit import replay as replay_audit
 from interface.cli_demo import demo
 from interface.cli_health import inspection, sweep
 from interface.cli_integrity import verify as verify_integrity
+from interface.cli_integrity import verify_export
 from interface.composition import Services, build_services, initialise
 
 
@@ -216,6 +217,7 @@ def audit() -> None:
 
 
 audit.add_command(verify_integrity)
+audit.add_command(verify_export)
 audit.add_command(export_audit)
 audit.add_command(replay_audit)
 cli.add_command(demo)

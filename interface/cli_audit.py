@@ -7,6 +7,7 @@ same redacted views, and each run is recorded as a read by the operator
 
 from __future__ import annotations
 
+import base64
 import csv
 import getpass
 import json
@@ -21,9 +22,10 @@ from uuid import UUID
 import click
 
 from application.audit import Audit, AuditError, AuditPage
+from application.merkle_log import MerkleLog
 from domain.actor import Actor, ActorKind
 from infrastructure.settings import Settings, SettingsError
-from interface.composition import build_services
+from interface.composition import Services, build_services
 from interface.schemas.audit import AggregateStateSchema, AuditEventSchema
 
 CSV_COLUMNS = (
@@ -83,16 +85,33 @@ MOMENT = Moment()
     type=click.Path(dir_okay=False, allow_dash=True),
     help="The file to write (default: standard output).",
 )
+@click.option(
+    "--with-proofs",
+    is_flag=True,
+    help="Add each event's stored bytes and inclusion proof against the newest "
+    "checkpoint (jsonl; events after it are left out). Check it with "
+    "'audit verify-export'.",
+)
 def export(
-    fmt: str, since: datetime | None, until: datetime | None, output: str
+    fmt: str,
+    since: datetime | None,
+    until: datetime | None,
+    output: str,
+    with_proofs: bool,
 ) -> None:
     """Stream the audit view of every event, page by page, secrets redacted."""
     if since and until and since >= until:
         raise click.BadParameter("must be later than --since", param_hint="--until")
+    if with_proofs and fmt != "jsonl":
+        raise click.BadParameter("needs --format jsonl", param_hint="--with-proofs")
     count = 0
-    with _audit() as audit, _opened(output) as out:
+    with _services() as services, _opened(output) as out:
+        audit = services.audit
         run = audit.export(_operator(), since, until)
-        write = _csv_writer(out) if fmt == "csv" else _jsonl_writer(out)
+        if with_proofs:
+            write = _proven_writer(out, services.integrity)
+        else:
+            write = _csv_writer(out) if fmt == "csv" else _jsonl_writer(out)
         with _progress(run.head) as advance:
             for page in run.pages:
                 write(page)
@@ -124,6 +143,35 @@ def _jsonl_writer(out: IO[str]) -> Callable[[AuditPage], None]:
         out.writelines(_dumps(item) + "\n" for item in EVENTS.dump(page.items))
 
     return write
+
+
+def _proven_writer(out: IO[str], log: MerkleLog) -> Callable[[AuditPage], None]:
+    """Events with their stored bytes and audit paths, after the signed note."""
+    checkpoint = log.checkpoint()
+    if checkpoint is None:
+        raise click.ClickException("no checkpoint has been signed yet; try again")
+    out.write(_dumps({"checkpoint": checkpoint.note.text()}) + "\n")
+
+    def write(page: AuditPage) -> None:
+        items = EVENTS.dump(page.items)
+        proven = log.proven([item["position"] for item in items], checkpoint.size)
+        for item in items:
+            if item["position"] not in proven:
+                continue
+            stored, proof = proven[item["position"]]
+            item["integrity"] = {
+                "stored": _b64(stored),
+                "leaf_index": proof.leaf_index,
+                "leaf_hash": _b64(proof.leaf_hash),
+                "proof": [_b64(p) for p in proof.proof],
+            }
+            out.write(_dumps(item) + "\n")
+
+    return write
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
 
 
 def _csv_writer(out: IO[str]) -> Callable[[AuditPage], None]:
@@ -179,12 +227,18 @@ def _progress(head: int) -> Iterator[Callable[[int], None]]:
 
 
 @contextmanager
-def _audit() -> Iterator[Audit]:
+def _services() -> Iterator[Services]:
     services = build_services(_settings())
     try:
-        yield services.audit
+        yield services
     finally:
         services.close()
+
+
+@contextmanager
+def _audit() -> Iterator[Audit]:
+    with _services() as services:
+        yield services.audit
 
 
 def _operator() -> Actor:

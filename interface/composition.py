@@ -14,9 +14,9 @@ from application.audit_index import AuditIndexer
 from application.block_lists import BlockLists, BlockLookup
 from application.credentials import Credentials
 from application.inactivity_sweep import InactivitySweep
-from application.integrity import IntegrityChain
 from application.ledger import Ledger
 from application.log_follower import LogFollower, Step
+from application.merkle_log import MerkleLog
 from application.platform_people import PlatformPeople
 from application.portfolios import Portfolios
 from application.ports import Clock
@@ -36,7 +36,6 @@ from domain.password_policy import PasswordPolicy
 from infrastructure import store_format
 from infrastructure.argon2_hasher import Argon2Hasher
 from infrastructure.audit_store import open_audit_store
-from infrastructure.chain_store import open_chain_store
 from infrastructure.clock import SystemClock
 from infrastructure.document_inspection import DocumentInspector
 from infrastructure.document_vault import PostgresVault, open_notifier, open_vault
@@ -46,6 +45,7 @@ from infrastructure.keys import cipher_keys, ensure_keys, username_namespace
 from infrastructure.leader_lock import open_leader_lock
 from infrastructure.settings import Settings
 from infrastructure.totp import Totp
+from infrastructure.tree_store import open_tree_store
 from infrastructure.view_store import open_view_store
 
 SWEEP_EVERY = 3600.0  # seconds between inactivity sweeps
@@ -70,7 +70,7 @@ class Services:
     block_lists: BlockLists
     recovery: Recovery
     outbox: OutboxDispatcher
-    integrity: IntegrityChain
+    integrity: MerkleLog
     audit: Audit
     security_center: SecurityCenter
     security_dashboard: SecurityDashboard
@@ -155,13 +155,11 @@ def build_services(
     )
     store_activity = ActivityLedger(views)
     vault = open_vault(settings)
-    chain_store = open_chain_store(settings)
-    integrity = IntegrityChain(
+    integrity = MerkleLog(
         ledger,
-        chain_store,
+        open_tree_store(settings),
         Ed25519Signer(settings.signing_key_file),
         clock,
-        log=chain_store,
     )
     audit = Audit(ledger, AuditIndexer(ledger, open_audit_store(settings)), clock)
     outbox = OutboxDispatcher(views, ledger, open_notifier(settings))
@@ -204,13 +202,13 @@ def build_services(
 def follower_steps(
     read_models: ProjectionRunner,
     audit: Audit,
-    integrity: IntegrityChain,
+    integrity: MerkleLog,
     outbox: OutboxDispatcher,
 ) -> list[Step]:
     """What the log follower does, in this order (others add theirs by name)."""
     return [
         Step("read_models", read_models.catch_up),
         Step("audit_index", audit.indexer.catch_up),
-        Step("integrity", integrity.extend),
+        Step("tree", integrity.extend),  # the Merkle tree and its checkpoints
         Step("outbox", outbox.dispatch, every=OUTBOX_EVERY),
     ]

@@ -1,50 +1,32 @@
-"""Auditors check the integrity chain over HTTP: verification, checkpoints, the key."""
+"""Auditors and witnesses check the Merkle log over HTTP: checks, notes, proofs."""
 
 from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from flask import Flask
 
-from application.integrity import IntegrityChain
+from application.merkle import leaf_hash, verify_consistency, verify_inclusion
+from application.signed_note import parse
 from domain.roles import StaffRole
-from interface.app import create_app
-from interface.blueprints import audit_integrity
 from tests.api.helpers import bearer, register, token_of
-from tests.api.principals import staff_token
-from tests.application.test_integrity import Tables, open_chain, record
+from tests.api.principals import OPERATOR, staff_token
+from tests.integrity.raw_store import RawStore
+from tests.integrity.test_tamper import record, sealed
 
-PATHS = (
+AUDITOR_PATHS = (
     "/api/v1/audit/integrity",
     "/api/v1/audit/checkpoints",
     "/api/v1/audit/public-key",
 )
+WITNESS_PATHS = (
+    "/api/v1/audit/checkpoint",
+    "/api/v1/audit/proofs/inclusion?position=1",
+    "/api/v1/audit/proofs/consistency?from=1",
+)
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
-
-
-@pytest.fixture
-def integrity(services: Any, settings: Any) -> Iterator[IntegrityChain]:
-    chain = open_chain(services, settings)
-    yield chain
-    chain.close()
-
-
-@pytest.fixture
-def app(services: Any, integrity: IntegrityChain) -> Flask:
-    # Until the composition root builds the chain and the app registers the
-    # blueprint, the test does both; afterwards these branches do nothing.
-    if not hasattr(services, "integrity"):
-        services.integrity = integrity
-    app = create_app(services=services)
-    if "audit_integrity" not in app.blueprints:
-        api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-        api.register_blueprint(audit_integrity.blp)
-    return app
 
 
 @pytest.fixture
@@ -52,34 +34,55 @@ def auditor(client, services, clock) -> dict[str, str]:
     return bearer(staff_token(client, services, clock, StaffRole.AUDITOR))
 
 
-def test_an_auditor_sees_an_untouched_log_verified_to_its_head(
+@pytest.fixture
+def witness(services) -> dict[str, str]:
+    key = services.platform_people.create_service_key(
+        "transparency-witness", ["audit:witness"], OPERATOR
+    )
+    return bearer(key.value)
+
+
+def b64(value: str) -> bytes:
+    return base64.b64decode(value)
+
+
+def test_an_auditor_sees_the_log_verified_and_what_is_not_yet_sealed(
     client, auditor, services
 ):
-    record(services, 30)
+    sealed(services, 30)
+    record(services, 4)
 
     response = client.get("/api/v1/audit/integrity", headers=auditor)
 
-    assert response.status_code == 200
     body = response.get_json()
-    head = services.ledger.last_position()
+    assert response.status_code == 200
     assert body["ok"] is True
     assert body["first_failure"] is None
-    assert body["events_verified"] == head
-    assert body["head"]["position"] == head
-    assert re.fullmatch(r"[0-9a-f]{64}", body["head"]["hash"])
+    assert body["unsealed"] == 4
+    assert body["events_verified"] + 4 == body["head"]["size"]
+    assert len(b64(body["head"]["root"])) == 32
     assert body["checkpoints_verified"] >= 1
+
+
+def test_verifying_over_http_signs_nothing(client, auditor, services):
+    sealed(services, 10)
+    record(services, 10)
+    before = services.integrity.checkpoints(0, 100)
+
+    client.get("/api/v1/audit/integrity", headers=auditor)
+
+    assert services.integrity.checkpoints(0, 100) == before
 
 
 def test_an_auditor_is_told_where_the_log_was_changed(
     client, auditor, services, settings
 ):
-    positions = record(services, 30)
-    client.get("/api/v1/audit/integrity", headers=auditor)
-    tables = Tables(settings)
+    positions = sealed(services, 30)
+    raw = RawStore(settings)
     try:
-        tables.flip_state_byte(positions[12])
+        raw.flip_state_byte(positions[12])
     finally:
-        tables.close()
+        raw.close()
 
     body = client.get("/api/v1/audit/integrity", headers=auditor).get_json()
 
@@ -87,49 +90,105 @@ def test_an_auditor_is_told_where_the_log_was_changed(
     assert body["first_failure"] == {"position": positions[12], "reason": "changed"}
 
 
-def test_checkpoints_page_by_cursor_and_verify_with_the_served_key(
-    client, auditor, services
+def test_a_witness_service_checks_inclusion_and_consistency_with_the_public_key(
+    client, auditor, witness, services
 ):
+    positions = sealed(services, 40)
+    first = parse(client.get("/api/v1/audit/checkpoint", headers=witness).text)
+    sealed(services, 25)
+    note = client.get("/api/v1/audit/checkpoint", headers=witness)
+    served = client.get("/api/v1/audit/public-key", headers=auditor).get_json()
+
+    newest = parse(note.text)
+    inclusion = client.get(
+        f"/api/v1/audit/proofs/inclusion?position={positions[7]}&size={newest.size}",
+        headers=witness,
+    ).get_json()
+    consistency = client.get(
+        f"/api/v1/audit/proofs/consistency?from={first.size}&to={newest.size}",
+        headers=witness,
+    ).get_json()
+
+    assert note.status_code == 200
+    assert note.content_type.startswith("text/plain")
+    key = serialization.load_pem_public_key(served["public_key_pem"].encode())
+    key.verify(newest.signatures[0].signature, newest.body)  # raises when forged
+    assert newest.origin == served["origin"]
+    assert newest.signatures[0].key_id.hex() == served["key_id"]
+    assert inclusion["position"] == positions[7]
+    assert b64(inclusion["root"]) == newest.root
+    assert verify_inclusion(
+        inclusion["leaf_index"],
+        newest.size,
+        b64(inclusion["leaf_hash"]),
+        [b64(p) for p in inclusion["proof"]],
+        newest.root,
+    )
+    assert verify_consistency(
+        first.size,
+        newest.size,
+        [b64(p) for p in consistency["proof"]],
+        first.root,
+        newest.root,
+    )
+    assert b64(inclusion["leaf_hash"]) != leaf_hash(b"")
+
+
+def test_checkpoints_list_their_notes_and_page_by_cursor(client, auditor, services):
     record(services, 2_100)
-    client.get("/api/v1/audit/integrity", headers=auditor)
+    services.integrity.extend()
 
     first = client.get("/api/v1/audit/checkpoints?limit=1", headers=auditor)
     rest = client.get(
         f"/api/v1/audit/checkpoints?cursor={first.get_json()['next']}",
         headers=auditor,
     )
-    served = client.get("/api/v1/audit/public-key", headers=auditor).get_json()
 
     items = first.get_json()["items"] + rest.get_json()["items"]
-    assert [c["position"] for c in items] == [1000, 2000]
+    assert [c["size"] for c in items] == [1000, 2000, services.integrity.store.size()]
     assert rest.get_json()["next"] is None
-    key = serialization.load_pem_public_key(served["public_key_pem"].encode())
     for c in items:
         assert RFC3339_UTC.fullmatch(c["signed_at"])
-        assert c["key_id"] == served["key_id"]
-        message = (
-            f"sellerguard-checkpoint:v1:{c['position']}:{c['hash']}:{c['signed_at']}"
-        )
-        key.verify(base64.b64decode(c["signature"]), message.encode())
+        note = parse(c["note"])
+        assert (note.size, note.root) == (c["size"], b64(c["hash"]))
 
 
-def test_the_public_key_is_ed25519_named_by_its_digest(client, auditor):
-    body = client.get("/api/v1/audit/public-key", headers=auditor).get_json()
+@pytest.mark.parametrize(
+    "query",
+    [
+        "proofs/inclusion?position=999",
+        "proofs/consistency?from=999",
+        "proofs/consistency?from=5&to=3",
+    ],
+)
+def test_a_proof_outside_the_signed_log_is_not_found(client, witness, services, query):
+    sealed(services, 10)
 
-    assert body["algorithm"] == "Ed25519"
-    assert re.fullmatch(r"[0-9a-f]{16}", body["key_id"])
-    assert body["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
+    response = client.get(f"/api/v1/audit/{query}", headers=witness)
+
+    assert response.status_code == 404
+    assert response.get_json()["code"] == "not_found"
 
 
-@pytest.mark.parametrize("query", ["cursor=abc", "cursor=-1", "limit=501", "limit=0"])
-def test_a_bad_checkpoint_page_request_is_a_validation_error(client, auditor, query):
-    response = client.get(f"/api/v1/audit/checkpoints?{query}", headers=auditor)
+@pytest.mark.parametrize(
+    "query",
+    [
+        "proofs/inclusion",
+        "proofs/inclusion?position=0",
+        "proofs/inclusion?position=x",
+        "proofs/consistency?from=-1",
+        "checkpoints?cursor=abc",
+        "checkpoints?limit=501",
+    ],
+)
+def test_bad_queries_are_validation_errors(client, auditor, query):
+    response = client.get(f"/api/v1/audit/{query}", headers=auditor)
 
     assert response.status_code == 422
     assert response.get_json()["code"] == "validation_error"
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", AUDITOR_PATHS + WITNESS_PATHS)
 def test_a_seller_is_forbidden(client, path):
     register(client)
 
@@ -139,7 +198,12 @@ def test_a_seller_is_forbidden(client, path):
     assert response.get_json()["code"] == "forbidden"
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", AUDITOR_PATHS)
+def test_a_witness_service_reads_only_the_witness_endpoints(client, witness, path):
+    assert client.get(path, headers=witness).status_code == 403
+
+
+@pytest.mark.parametrize("path", AUDITOR_PATHS + WITNESS_PATHS)
 def test_an_anonymous_caller_is_unauthorized(client, path):
     response = client.get(path)
 
@@ -147,9 +211,9 @@ def test_an_anonymous_caller_is_unauthorized(client, path):
     assert response.get_json()["code"] == "unauthorized"
 
 
-def test_the_openapi_document_describes_the_three_operations(client):
+def test_the_openapi_document_describes_the_six_operations(client):
     spec = client.get("/api/v1/openapi.json").get_json()
 
-    for path in PATHS:
-        operation = spec["paths"][path]["get"]
+    for path in AUDITOR_PATHS + WITNESS_PATHS:
+        operation = spec["paths"][path.split("?")[0]]["get"]
         assert {"200", "401", "403"} <= set(operation["responses"])

@@ -171,6 +171,10 @@ MATRIX = [
     ("GET", "/api/v1/audit/integrity", None, only({"auditor": 200})),
     ("GET", "/api/v1/audit/checkpoints", None, only({"auditor": 200})),
     ("GET", "/api/v1/audit/public-key", None, only({"auditor": 200})),
+    # Nothing is signed in this store yet: an admitted caller is told so.
+    ("GET", "/api/v1/audit/checkpoint", None, only({"auditor": 404})),
+    ("GET", "/api/v1/audit/proofs/inclusion?position=1", None, only({"auditor": 404})),
+    ("GET", "/api/v1/audit/proofs/consistency?from=1", None, only({"auditor": 404})),
     ("GET", "/api/v1/audit/events", None, only({"auditor": 200})),
     ("GET", "/api/v1/audit/aggregates/{seller}/events", None, only({"auditor": 200})),
     ("GET", "/api/v1/audit/aggregates/{seller}/state", None, only({"auditor": 200})),

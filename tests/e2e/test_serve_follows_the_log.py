@@ -1,10 +1,10 @@
-"""`sellerguard serve` alone follows the log: it extends the integrity log and signs."""
+"""`sellerguard serve` alone follows the log: it extends the Merkle tree and signs."""
 
 from __future__ import annotations
 
 import time
 
-from infrastructure.chain_store import open_chain_store
+from infrastructure.tree_store import open_tree_store
 from tests.e2e_helpers import call, running_server, settings_env
 
 PASSWORD = "Corr3ct-Horse!Battery"
@@ -12,7 +12,7 @@ PASSWORD = "Corr3ct-Horse!Battery"
 
 def test_serve_alone_signs_a_checkpoint_over_new_events_within_seconds(settings):
     env = settings_env(settings.data_dir, settings.database_url)
-    store = open_chain_store(settings)
+    store = open_tree_store(settings)
     try:
         with running_server(env) as base:
             status, _, _ = call(
