@@ -159,8 +159,7 @@ class Walk:
             and all(r[0] == f[1] for r, f in zip(rows, leaves, strict=True))
             and hashes == [f[2] for f in leaves]
         ):
-            for h in hashes:
-                self._append(h)
+            self._extend(hashes)
             if rows:
                 self.last_event = rows[-1][0]
             return
@@ -203,6 +202,16 @@ class Walk:
             (False, True): Reason.INSERTED,
         }.get((came_from_elsewhere, went_elsewhere), Reason.CHANGED)
         return Failure(first.position, reason)
+
+    def _extend(self, hashes: Sequence[bytes]) -> None:
+        """Append many, stopping at each size whose root is wanted."""
+        done = 0
+        while self.sizes and self.sizes[0] <= self.edge.size + len(hashes) - done:
+            cut = self.sizes[0] - self.edge.size + done
+            self.edge.extend(hashes[done:cut])
+            done = cut
+            self.roots[self.sizes.pop(0)] = self.edge.root()
+        self.edge.extend(hashes[done:])
 
     def _append(self, h: bytes) -> None:
         self.edge.append(h)

@@ -192,6 +192,19 @@ class RightEdge:
         self.size += 1
         return made
 
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Append many leaf hashes, keeping only the edge (the verifier's hot loop)."""
+        edge, size, sha256 = self.edge, self.size, hashlib.sha256
+        pop, push = edge.pop, edge.append
+        for h in leaves:
+            index = size
+            while index & 1:
+                h = sha256(b"\x01" + pop() + h).digest()
+                index >>= 1
+            push(h)
+            size += 1
+        self.size = size
+
     def root(self) -> bytes:
         """The root over every leaf appended so far."""
         if not self.edge:

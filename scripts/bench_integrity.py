@@ -113,6 +113,15 @@ def read_and_decode(app: Application[UUID]) -> int:
     return count
 
 
+def raw_select(log: MerkleLog) -> int:
+    """A bare SELECT of the same rows in the same pages, nothing done with them."""
+    count, position = 0, 0
+    while rows := log.store.rows(position, 2**62, PAGE):
+        count += len(rows)
+        position = rows[-1][0]
+    return count
+
+
 def verified(log: MerkleLog, decrypt: bool) -> int:
     report = log.verify(decrypt=decrypt)
     assert report.ok, report.first_failure
@@ -188,7 +197,7 @@ def run(args: Any, ledger: Ledger, bare: Application[UUID], log: MerkleLog) -> N
         f"extend: {added:,} leaves, {len(log.checkpoints(0, 10**6))} checkpoints "
         f"in {seconds:.2f} s ({added / seconds:,.0f} events/s)"
     )
-    tree, full, decode = [], [], []
+    tree, full, decode, select = [], [], [], []
     for n in range(1, args.rounds + 1):
         seconds, count = timed(verified, log, False)
         tree.append(count / seconds)
@@ -196,16 +205,21 @@ def run(args: Any, ledger: Ledger, bare: Application[UUID], log: MerkleLog) -> N
         full.append(count / seconds)
         seconds, count = timed(read_and_decode, bare)
         decode.append(count / seconds)
+        seconds, count = timed(raw_select, log)
+        select.append(count / seconds)
         print(
             f"round {n}: tree+checkpoints {tree[-1]:,.0f}/s, full (decrypting) "
-            f"{full[-1]:,.0f}/s, bare read-and-decode {decode[-1]:,.0f}/s"
+            f"{full[-1]:,.0f}/s, bare read-and-decode {decode[-1]:,.0f}/s, "
+            f"raw SELECT {select[-1]:,.0f}/s"
         )
     t, f, d = (statistics.median(x) for x in (tree, full, decode))
     print(
         f"median: tree+checkpoints {t:,.0f} events/s (budget {TREE_BUDGET:,}: "
         f"{'met' if t >= TREE_BUDGET else 'MISSED'}); full {f:,.0f} events/s = "
         f"{f / d:.2f}x the bare read-and-decode {d:,.0f}/s (budget 0.5x: "
-        f"{'met' if f / d >= 0.5 else 'MISSED'})"
+        f"{'met' if f / d >= 0.5 else 'MISSED'}); raw SELECT "
+        f"{statistics.median(select):,.0f} rows/s (tree check = "
+        f"{t / statistics.median(select):.2f}x of it)"
     )
 
 
