@@ -124,12 +124,12 @@ class SQLiteTreeStore:
             for i, h in self._q(query, leaves):
                 found[(0, i)] = h
         if above:
-            marks = ",".join("(?, ?)" for _ in above)
-            flat = [x for k in above for x in k]
-            query = (
-                "SELECT level, idx, hash FROM tree_nodes "  # noqa: S608 (placeholders)
-                f"WHERE (level, idx) IN (VALUES {marks})"
+            # One indexed point look-up per node (a row-value IN scans).
+            query = " UNION ALL ".join(
+                ["SELECT level, idx, hash FROM tree_nodes WHERE level = ? AND idx = ?"]
+                * len(above)
             )
+            flat = [x for k in above for x in k]
             for level, i, h in self._q(query, flat):
                 found[(level, i)] = h
         return found
