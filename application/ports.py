@@ -184,3 +184,15 @@ class LeaderLock(Protocol):
     def release(self) -> None:
         """Give the lock up (idempotent)."""
         ...
+
+
+class LinkKeys(Protocol):
+    """Derives the secrets of mailed links from a key outside the database.
+
+    A link's token is never stored anywhere: the system computes it again
+    when it mails the link, and the store keeps at most its hash.
+    """
+
+    def derive(self, purpose: str, subject: str) -> str:
+        """A URL-safe secret that only the key's holder can compute."""
+        ...

@@ -16,6 +16,7 @@ from application.credentials import Credentials
 from application.ledger import Changes
 from application.ports import Clock, DocumentInspector, DocumentVault
 from application.principals import BearerToken, UnauthorizedError, digest
+from application.recovery_links import RESET_TOKEN, UPLOAD_TOKEN, RecoveryLinks
 from domain.actor import Actor
 from domain.documents import DocumentTooLargeError
 from domain.password_policy import PasswordContext
@@ -32,9 +33,6 @@ from domain.recovery_case import (
 from domain.recovery_request import RecoveryRequest
 from domain.seller_account import SellerAccount
 from domain.sub_account import SubAccount
-
-UPLOAD_TOKEN = "sgu1"  # noqa: S105 - version tags, not secrets
-RESET_TOKEN = "sgr1"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -72,11 +70,10 @@ class CaseView:
     timeline: list[TimelineEntry]
     version: int
     upload_token: str | None = None
-    reset_token: str | None = None
 
 
 def case_view(case: RecoveryCase, events: list[Any], **tokens: str | None) -> CaseView:
-    """The agents' view of a case; tokens only when just issued."""
+    """The agents' view of a case; the upload token only when just opened."""
     documents = [
         DocumentView(
             doc_id,
@@ -114,10 +111,12 @@ class Recovery:
         credentials: Credentials,
         vault: DocumentVault,
         clock: Clock,
+        links: RecoveryLinks,
         *,
         inspector: DocumentInspector,
     ) -> None:
         self.names = names
+        self.links = links
         self.inspector = inspector
         self.ledger = names.ledger
         self.credentials = credentials
@@ -144,7 +143,7 @@ class Recovery:
         if self.ledger.find(account_id, SellerAccount) is None:
             raise CaseNotFoundError(str(account_id))
         case_id = uuid.uuid4()
-        token = BearerToken.minted(UPLOAD_TOKEN, case_id, "upload")
+        token = self.links.upload_token(case_id)
         now = self.clock.now()
 
         def build(changes: Changes) -> RecoveryCase:
@@ -228,22 +227,36 @@ class Recovery:
     def decide(
         self, case_id: UUID, decision: Decision, note: str, actor: Actor
     ) -> CaseView:
-        """A second agent's verdict; approval issues a single-use reset token."""
+        """A second agent's verdict. Approval issues a single-use reset token
+        that only the mail to the contact address carries: no agent sees it."""
         self._case(case_id)
-        token = BearerToken.minted(RESET_TOKEN, case_id, "reset")
         now = self.clock.now()
 
         def run(case: RecoveryCase) -> RecoveryCase:
+            # The token is derived from the version the decision is recorded at.
+            token = self.links.reset_token(case_id, case.version + 1)
             case.decide(decision, note, token.hash, actor, now)
             return case
 
         case = self.ledger.update(case_id, RecoveryCase, run).result
-        approved = decision is Decision.APPROVE
-        return case_view(
-            case,
-            self._events(case_id),
-            reset_token=token.value if approved else None,
-        )
+        return case_view(case, self._events(case_id))
+
+    def object(
+        self, case_id: UUID, objection_token: str, note: str, actor: Actor
+    ) -> CaseView:
+        """The registered owner disputes the case: the reset link is void and
+        the shop stays frozen."""
+        if not self.links.is_objection_token(case_id, objection_token):
+            raise CredentialRefusedError(str(case_id))
+        self._case(case_id)
+        now = self.clock.now()
+
+        def run(case: RecoveryCase) -> RecoveryCase:
+            case.object(note, actor, now)
+            return case
+
+        case = self.ledger.update(case_id, RecoveryCase, run).result
+        return case_view(case, self._events(case_id))
 
     def reset(
         self, case_id: UUID, reset_token: str, new_password: str, actor: Actor

@@ -55,6 +55,8 @@ SECRET_FIELDS = frozenset(
         "device_tokens",
         "_device_tokens",
         # document vault key material
+        # where a shop's money goes: in full only in the finance service's view
+        "account_number",
         "document_key",
         "wrapped_key",
         "private_key",

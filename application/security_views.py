@@ -9,6 +9,11 @@ from application.read_models import Change, Put
 from domain import guessing_events as guessing
 from domain import sign_in_events as events
 from domain.block_list import BlockList
+from domain.payout_account import (
+    PayoutChangeCancelled,
+    PayoutChangeRequested,
+    PayoutChangeTookEffect,
+)
 from domain.risk_signal import RiskSignal
 from domain.seller_account import SellerAccount
 from domain.sub_account import SubAccount
@@ -77,6 +82,9 @@ class Alerts:
         events.PasswordChanged.TOPIC,
         events.TwoStepEnabled.TOPIC,
         events.TwoStepDisabled.TOPIC,
+        PayoutChangeRequested.TOPIC,
+        PayoutChangeCancelled.TOPIC,
+        PayoutChangeTookEffect.TOPIC,
         SellerAccount.Frozen.TOPIC,
         SellerAccount.Unfrozen.TOPIC,
         SubAccount.Created.TOPIC,
@@ -138,6 +146,33 @@ def _alert_for(event: Any) -> tuple[str, str, str] | None:
         return _sub_account_alert(event)
     if isinstance(event, RiskSignal.Received):
         return _risk_alert(event)
+    if isinstance(event, PayoutChangeRequested):
+        return (
+            "payout_change_requested",
+            "high",
+            "Payouts are to go to the account ending in "
+            f"{event.account_number[-4:]} from {rfc3339(event.effective_at)}: "
+            "if this was not you, cancel the change now.",
+        )
+    if isinstance(event, PayoutChangeCancelled):
+        return (
+            "payout_change_cancelled",
+            "info",
+            f"The change of the payout account was cancelled ({event.reason}).",
+        )
+    if isinstance(event, PayoutChangeTookEffect):
+        return (
+            "payout_change_effective",
+            "warning",
+            "Payouts now go to the new account.",
+        )
+    if isinstance(event, events.TwoStepDisabled) and event.reason == "recovery_reset":
+        return (
+            "two_step_disabled",
+            "warning",
+            "Two-step verification was turned off by the recovery of your "
+            "account: turn it on again now.",
+        )
     if isinstance(event, BlockList.BlockOverridden):
         return (
             "block_overridden",

@@ -26,6 +26,7 @@ class CaseStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     CLOSED = "closed"
+    DISPUTED = "disputed"
 
 
 class DocumentType(StrEnum):
@@ -84,6 +85,12 @@ class CredentialRefusedError(RecoveryError):
     code = "forbidden"
 
 
+class CaseClosedError(RecoveryError):
+    """The case is closed: there is nothing left to object to."""
+
+    code = "case_closed"
+
+
 class CaseNotFoundError(RecoveryError):
     """No recovery case (or no shop) has that id."""
 
@@ -100,6 +107,7 @@ ACCEPTING = (
     CaseStatus.AWAITING_DOCUMENTS,
     CaseStatus.UNDER_REVIEW,
     CaseStatus.REJECTED,
+    CaseStatus.DISPUTED,
 )
 
 
@@ -165,6 +173,18 @@ class RecoveryCase(Recorded):
             ).value
             case.reset_token_hash = self.reset_token_hash
             case.reset_expires_at = self.reset_expires_at
+
+    class Objected(Event):
+        """The registered owner objected: the reset link is void, the shop
+        stays frozen, and only a new document reopens the decision."""
+
+        TOPIC = "sellerguard:RecoveryCase.Objected"
+        note: str
+
+        def apply(self, case: RecoveryCase) -> None:
+            case._status = CaseStatus.DISPUTED.value
+            case.reset_token_hash = None
+            case.reset_expires_at = None
 
     class Closed(Event):
         """The case ended: credentials reset, or the freeze was a false alarm."""
@@ -268,7 +288,7 @@ class RecoveryCase(Recorded):
         if actor.id == self.opened_by:
             raise FourEyesError(str(self.id))
         if self.status not in (CaseStatus.UNDER_REVIEW, CaseStatus.REJECTED):
-            if self.status is CaseStatus.AWAITING_DOCUMENTS:
+            if self.status in (CaseStatus.AWAITING_DOCUMENTS, CaseStatus.DISPUTED):
                 raise NoDocumentsError(str(self.id))
             raise CaseNotDecidableError(str(self.id))
         approve = decision is Decision.APPROVE
@@ -291,6 +311,13 @@ class RecoveryCase(Recorded):
             and at < self.reset_expires_at
             and hmac.compare_digest(self.reset_token_hash, token_hash)
         )
+
+    def object(self, note: str, actor: Actor, at: datetime) -> None:
+        """The registered owner disputes the case; decided again only after a
+        new document."""
+        if self.status is CaseStatus.CLOSED:
+            raise CaseClosedError(str(self.id))
+        self._record(self.Objected, actor, at, note=note)
 
     def close(self, outcome: str, actor: Actor, at: datetime) -> None:
         """End the case."""

@@ -58,6 +58,7 @@ ACTIONS = ("view", "manage")
 SERVICE_SCOPES = (
     "blocklist:check",
     "authz:check",
+    "payout:read",
     "risk:write",
     "risk:read",
     "audit:witness",
@@ -111,6 +112,7 @@ STAFF_PERMISSIONS: dict[StaffRole, frozenset[str]] = {
         {
             "recovery:manage",
             "accounts:unfreeze",
+            "payouts:cancel",
             "blocklist:override",
             "blocklist:check",
         }

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from domain.actor import Actor
 from domain.errors import SellerGuardError
 from domain.inactivity import InactivityStage, closes_at, stage_at
+from domain.payout_account import PayoutHolder
 from domain.recovery_case import CaseAlreadyOpenError
 from domain.sign_in import AccountStatus, SignInAccount
 from domain.username import Username
@@ -24,7 +26,21 @@ class AccountNotFrozenError(SellerAccountError):
     code = "account_not_frozen"
 
 
-class SellerAccount(SignInAccount):
+# Everything that keeps someone out for a while after failures: a recovery
+# reset empties all of it.
+LOCKOUT_STATE: dict[str, Callable[[], Any]] = {
+    "ip_failures": dict,  # per address (sign_in)
+    "ip_lock_levels": dict,
+    "ip_locked_until": dict,
+    "challenges": dict,
+    "_password_failures": list,  # per account, from anywhere (guessing)
+    "_code_failures": list,
+    "_throttle": lambda: None,
+    "_second_step_lock": lambda: None,
+}
+
+
+class SellerAccount(SignInAccount, PayoutHolder):
     """A seller's main account; it holds a password hash, never a password."""
 
     TOPIC = "sellerguard:SellerAccount"
@@ -136,6 +152,18 @@ class SellerAccount(SignInAccount):
             account.inactivity_stage = InactivityStage.CLOSED.value
             account.inactivity_since = self.last_activity_at
 
+    class CredentialsReset(Event):
+        """A recovery reset the credentials: every lockout and throttle of the
+        account is lifted, so the owner signs in at once from anywhere."""
+
+        TOPIC = "sellerguard:SellerAccount.CredentialsReset"
+        case_id: UUID
+
+        def apply(self, account: SellerAccount) -> None:
+            for name, empty in LOCKOUT_STATE.items():
+                setattr(account, name, empty())
+            account.recovered_at = self.timestamp
+
     def __init__(
         self, username: str, email: str, password_hash: str, birth_date: date | None
     ) -> None:
@@ -145,6 +173,7 @@ class SellerAccount(SignInAccount):
         self.sub_account_ids: list[UUID] = []
         self.blocking_access = True
         self.open_case_id: UUID | None = None
+        self.recovered_at: datetime | None = None
         self._init_sign_in(password_hash)
 
     @classmethod
@@ -190,6 +219,7 @@ class SellerAccount(SignInAccount):
         if self.open_case_id is not None:
             raise CaseAlreadyOpenError(str(self.open_case_id))
         self._record(self.RecoveryCaseOpened, actor, at, case_id=case_id)
+        self.cancel_any_payout_change("recovery_opened", actor, at)
         self.freeze(reason, actor, at)
 
     def end_recovery(self, actor: Actor, at: datetime) -> None:
@@ -199,12 +229,14 @@ class SellerAccount(SignInAccount):
 
     def reset_credentials(self, password_hash: str, actor: Actor, at: datetime) -> None:
         """After recovery: a new password, no two-step, no old session or known
-        device, active."""
+        device, no lockout or throttle, active."""
         self.change_password(password_hash, actor, at)
         if self.two_step_enabled:
             self.disable_two_step("recovery_reset", actor, at)
         self.revoke_all_sessions("recovery_reset", actor, at)
         self.forget_devices("recovery_reset", actor, at)
+        if self.open_case_id is not None:
+            self._record(self.CredentialsReset, actor, at, case_id=self.open_case_id)
         self.end_recovery(actor, at)
         if self.status is AccountStatus.FROZEN:
             self.unfreeze("recovery_reset", actor, at)
@@ -228,6 +260,7 @@ class SellerAccount(SignInAccount):
         ):
             return None
         if stage is InactivityStage.CLOSED:
+            self.cancel_any_payout_change("store_closed", actor, at)
             self._record(self.StoreClosed, actor, at, last_activity_at=last)
             self.revoke_all_sessions("store_closed", actor, at)
         else:
@@ -247,6 +280,7 @@ class SellerAccount(SignInAccount):
             return  # closed for good: nothing left to freeze
         if self.status is not AccountStatus.FROZEN:
             self._record(self.Frozen, actor, at, reason=reason)
+        self.cancel_any_payout_change("account_frozen", actor, at)
         self.revoke_all_sessions("account_frozen", actor, at)
 
     def unfreeze(self, reason: str, actor: Actor, at: datetime) -> None:

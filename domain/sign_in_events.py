@@ -23,6 +23,7 @@ class PasswordChanged(Recorded.Event):
 
     def apply(self, account: Any) -> None:
         history = [self.password_hash, *account.password_history]
+        account.last_credentials_change = self.timestamp  # doubles payout holds
         account.password_hash = self.password_hash
         account.password_history = history[: self.history_size]
 
@@ -232,6 +233,7 @@ class TwoStepDisabled(Recorded.Event):
     reason: str
 
     def apply(self, account: Any) -> None:
+        account.last_credentials_change = self.timestamp  # doubles payout holds
         account.two_step_secret = None
         account.pending_two_step_secret = None
         account.recovery_code_hashes = []

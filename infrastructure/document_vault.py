@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 from psycopg import sql
 
 from infrastructure.event_store import postgres_conninfo
-from infrastructure.notifier import LogNotifier, SmtpNotifier
 from infrastructure.settings import Settings
 
 MAGIC = b"SGV1"  # format tag: MAGIC | wrapped key (40) | nonce (12) | ciphertext
@@ -168,10 +167,3 @@ def open_vault(settings: Settings) -> FilesystemVault | PostgresVault:
     if settings.database_url is None:
         return FilesystemVault(settings.data_dir / "documents", cipher)
     return PostgresVault(*postgres_conninfo(settings.database_url), cipher)
-
-
-def open_notifier(settings: Settings) -> SmtpNotifier | LogNotifier:
-    """E-mail through the configured relay, or only the log without one."""
-    if settings.smtp_url:
-        return SmtpNotifier(settings.smtp_url, settings.mail_from)
-    return LogNotifier()

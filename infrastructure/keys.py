@@ -132,3 +132,13 @@ def _read(path: Path) -> bytes:
     except OSError as error:
         msg = f"cannot read key file {path}: {error.strerror}; run 'sellerguard init'"
         raise KeyFileError(msg) from None
+
+
+def link_key(key: str) -> bytes:
+    """The key of mailed links' tokens, derived from the cipher key.
+
+    Whoever holds only the database can neither compute nor recover a link.
+    """
+    return hmac.new(
+        base64.b64decode(key), b"sellerguard/mailed-links/v1", hashlib.sha256
+    ).digest()

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import argon2.profiles
 from limits import parse_many
@@ -37,9 +38,11 @@ class Settings:
     recovery_rate_limit: str
     smtp_url: str | None
     mail_from: str
+    reset_url: str
     rate_limit_storage: str
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     step_up_max_age: timedelta = field(default=timedelta(minutes=5))
+    payout_hold: timedelta = field(default=timedelta(hours=72))
 
     @property
     def uses_postgres(self) -> bool:
@@ -80,8 +83,12 @@ class Settings:
             recovery_rate_limit=_rate(
                 env, "SELLERGUARD_RECOVERY_RATE_LIMIT", "10/hour"
             ),
-            smtp_url=env.get("SELLERGUARD_SMTP_URL") or None,
+            smtp_url=_smtp_url(env.get("SELLERGUARD_SMTP_URL")),
             mail_from=env.get("SELLERGUARD_MAIL_FROM") or "sellerguard@localhost",
+            payout_hold=_duration(env, "SELLERGUARD_PAYOUT_HOLD", "72h"),
+            reset_url=_url(
+                env, "SELLERGUARD_RESET_URL", "http://127.0.0.1:8080/recover"
+            ),
             rate_limit_storage=env.get("SELLERGUARD_RATE_LIMIT_STORAGE") or "memory://",
             trusted_proxies=_networks(env, "SELLERGUARD_TRUSTED_PROXIES"),
             step_up_max_age=_duration(env, "SELLERGUARD_STEP_UP_MAX_AGE", "5m"),
@@ -104,6 +111,25 @@ def _database_url(value: str | None) -> str | None:
         return None
     if not value.startswith(("postgresql://", "postgres://")):
         msg = "SELLERGUARD_DATABASE_URL must start with postgresql:// (or be unset)"
+        raise SettingsError(msg)
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        msg = f"{name} must be an http(s) URL without a query; got {value!r}"
+        raise SettingsError(msg)
+    return value
+
+
+def _smtp_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        msg = "SELLERGUARD_SMTP_URL must look like smtp://host:port (or smtps://)"
         raise SettingsError(msg)
     return value
 

@@ -261,7 +261,9 @@ def takeover_and_recovery(d: Demo) -> None:
     note = "Passport matches the registered owner."
     verdict = d.s.recovery.decide(case.id, Decision.APPROVE, note, tomas)
     d.clock.tick(25)
-    resetting = (verdict.reset_token or "", DEMO_PASSWORD, anonymous(MAC))
+    # The demo plays the owner who followed the mailed link.
+    token = d.s.recovery.links.reset_token(case.id, verdict.version).value
+    resetting = (token, DEMO_PASSWORD, anonymous(MAC))
     d.s.recovery.reset(case.id, *resetting)
     d.passwords["willowwick"] = DEMO_PASSWORD
     d.sign_in("willowwick", MAC)

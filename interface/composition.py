@@ -17,12 +17,16 @@ from application.inactivity_sweep import InactivitySweep
 from application.ledger import Ledger
 from application.log_follower import LogFollower, Step
 from application.merkle_log import MerkleLog
+from application.notices import PAYOUT_TOPICS, payout_notices
+from application.outbox import Outbox, OutboxDispatcher
+from application.payouts import Payouts
 from application.platform_people import PlatformPeople
 from application.portfolios import Portfolios
 from application.ports import Clock
 from application.read_models import ProjectionRunner, ViewStore
 from application.recovery import Recovery
-from application.recovery_views import Outbox, OutboxDispatcher, RecoveryQueues
+from application.recovery_links import RecoveryLinks
+from application.recovery_views import RecoveryQueues
 from application.security_center import SecurityCenter
 from application.security_center_views import SecurityCenterViews
 from application.security_dashboard import SecurityDashboard
@@ -38,11 +42,13 @@ from infrastructure.argon2_hasher import Argon2Hasher
 from infrastructure.audit_store import open_audit_store
 from infrastructure.clock import SystemClock
 from infrastructure.document_inspection import DocumentInspector
-from infrastructure.document_vault import PostgresVault, open_notifier, open_vault
+from infrastructure.document_vault import PostgresVault, open_vault
 from infrastructure.event_store import ledger_env
 from infrastructure.integrity_signer import Ed25519Signer
-from infrastructure.keys import cipher_keys, ensure_keys, username_namespace
+from infrastructure.keys import cipher_keys, ensure_keys, link_key, username_namespace
 from infrastructure.leader_lock import open_leader_lock
+from infrastructure.link_keys import HmacLinkKeys
+from infrastructure.notifier import open_notifier
 from infrastructure.settings import Settings
 from infrastructure.totp import Totp
 from infrastructure.tree_store import open_tree_store
@@ -70,6 +76,7 @@ class Services:
     block_lists: BlockLists
     recovery: Recovery
     outbox: OutboxDispatcher
+    payouts: Payouts
     integrity: MerkleLog
     audit: Audit
     security_center: SecurityCenter
@@ -140,6 +147,7 @@ def build_services(
     authenticator = Totp()
     clock = clock or SystemClock()
     names = LoginNames(ledger, namespace)
+    links = RecoveryLinks(HmacLinkKeys(link_key(keys[0])), settings.reset_url)
     read_models = ProjectionRunner(
         ledger,
         views,
@@ -148,7 +156,7 @@ def build_services(
             Alerts(),
             BlockLookup(),
             RecoveryQueues(),
-            Outbox(),
+            Outbox((PAYOUT_TOPICS, payout_notices)),
             SecurityCenterViews(ledger),
             StoreActivity(StoreDirectory(ledger).store_of),
         ],
@@ -162,7 +170,9 @@ def build_services(
         clock,
     )
     audit = Audit(ledger, AuditIndexer(ledger, open_audit_store(settings)), clock)
-    outbox = OutboxDispatcher(views, ledger, open_notifier(settings))
+    outbox = OutboxDispatcher(
+        views, ledger, open_notifier(settings.smtp_url, settings.mail_from), links
+    )
     sweep = InactivitySweep(ledger, store_activity, read_models, clock)
     follower = LogFollower(
         follower_steps(read_models, audit, integrity, outbox),
@@ -184,8 +194,9 @@ def build_services(
         platform_people=PlatformPeople(names, credentials, clock),
         block_lists=BlockLists(ledger, views, read_models, clock),
         recovery=Recovery(
-            names, credentials, vault, clock, inspector=DocumentInspector()
+            names, credentials, vault, clock, links, inspector=DocumentInspector()
         ),
+        payouts=Payouts(ledger, clock, settings.payout_hold),
         outbox=outbox,
         integrity=integrity,
         audit=audit,

@@ -53,6 +53,8 @@ STATUS_OF_CODE = {
     "four_eyes_required": 403,
     "no_documents": 409,
     "case_not_decidable": 409,
+    "case_closed": 409,
+    "payout_change_pending": 409,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "signal_conflict": 409,

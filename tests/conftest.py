@@ -15,6 +15,7 @@ import pytest
 
 from infrastructure.settings import Settings
 from interface.composition import Services, build_services, initialise
+from tests.smtp_relay import SmtpRelay
 
 POSTGRES_URL = os.environ.get(
     "SELLERGUARD_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test"
@@ -120,3 +121,11 @@ def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
     services = build_services(settings, clock)
     yield services
     services.close()
+
+
+@pytest.fixture
+def smtp_relay() -> Iterator[SmtpRelay]:
+    """A real SMTP server on loopback, collecting what it is sent."""
+    relay = SmtpRelay().start()
+    yield relay
+    relay.stop()

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from application.recovery import CaseView, DocumentView
 from application.recovery_views import CASES, REQUESTS
-from domain.recovery_case import MAX_DOCUMENT_BYTES, DocumentType
+from domain.recovery_case import MAX_DOCUMENT_BYTES, CaseStatus, DocumentType
 from interface.auth import acting, bearer_token, current_principal, requires
 from interface.blueprints.documenting import problems
 from interface.composition import services
@@ -26,6 +26,8 @@ from interface.schemas.recovery import (
     DecisionResultSchema,
     DecisionSchema,
     DocumentSchema,
+    ObjectionResultSchema,
+    ObjectionSchema,
     OpenCaseSchema,
     OpenedCaseSchema,
     QueuedRequestSchema,
@@ -43,6 +45,7 @@ blp = Blueprint(
 
 RECOVERY = "recovery:manage"
 MULTIPART_ALLOWANCE = 64 * 1024  # form fields and boundaries around the file
+MAX_PAGE = 500
 
 
 @blp.post("/recovery-requests")
@@ -82,12 +85,14 @@ def open_case(body: dict[str, Any]) -> CaseView:
 @blp.response(200, page_of(CaseSchema))
 @problems(blp, 422)
 def list_cases(args: dict[str, Any]) -> dict[str, Any]:
-    """Cases, newest first, optionally of one status."""
+    """Cases, newest first, optionally of one status; unfiltered, the disputed
+    ones lead the first page."""
     status = args["status"].value if args["status"] else "all"
     page = page_of_view(CASES, status, args["limit"], args["cursor"])
-    page["items"] = [
-        services().recovery.view(UUID(item["id"])) for item in page["items"]
-    ]
+    ids = [item["id"] for item in page["items"]]
+    if status == "all":
+        ids = _disputed_first(ids, first_page=args["cursor"] is None)
+    page["items"] = [services().recovery.view(UUID(i)) for i in ids]
     return page
 
 
@@ -159,6 +164,18 @@ def decide(body: dict[str, Any], case_id: UUID) -> CaseView:
     )
 
 
+@blp.post("/recovery-cases/<uuid:case_id>/objection")
+@blp.arguments(ObjectionSchema)
+@blp.response(200, ObjectionResultSchema)
+@problems(blp, 400, 403, 404, 409, 422)
+def object_to_case(body: dict[str, Any], case_id: UUID) -> CaseView:
+    """The registered owner objects with the mailed link: the case is disputed,
+    the reset link void, the shop frozen."""
+    return services().recovery.object(
+        case_id, body["objection_token"], body["note"], anonymous()
+    )
+
+
 @blp.post("/recovery-cases/<uuid:case_id>/reset")
 @blp.arguments(ResetSchema)
 @blp.response(200, RestoredSchema)
@@ -180,6 +197,15 @@ def unfreeze(body: dict[str, Any], seller_id: UUID) -> dict[str, Any]:
     """A false alarm: restore the shop and close its open case."""
     services().recovery.unfreeze(seller_id, body["reason"], acting(current_principal()))
     return {"account_id": seller_id, "status": "active"}
+
+
+def _disputed_first(ids: list[str], *, first_page: bool) -> list[str]:
+    disputed = page_of_view(CASES, CaseStatus.DISPUTED.value, MAX_PAGE, None)
+    lead = [item["id"] for item in disputed["items"]]
+    rest = [i for i in ids if i not in lead]
+    # The disputed lead the first page on top of it (so no case is skipped by
+    # the cursor); later pages leave them out.
+    return lead + rest if first_page else rest
 
 
 def _doc_type(value: str | None) -> DocumentType:

@@ -106,10 +106,25 @@ class DecisionSchema(ma.Schema):
 
 
 class DecisionResultSchema(ma.Schema):
-    """The case after the decision; the reset token on approval, shown once."""
+    """The case after the decision (the reset link goes by mail, to the owner)."""
 
     status = ma.fields.String(required=True)
-    reset_token = ma.fields.String(allow_none=True)
+
+
+class ObjectionSchema(ma.Schema):
+    """The registered owner's objection, with the token of their mailed link."""
+
+    objection_token = ma.fields.String(
+        required=True, load_only=True, validate=ma.validate.Length(1, 300)
+    )
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(0, 2000))
+
+
+class ObjectionResultSchema(ma.Schema):
+    """The case, disputed."""
+
+    id = ma.fields.UUID(required=True)
+    status = ma.fields.String(required=True)
 
 
 class ResetSchema(ma.Schema):

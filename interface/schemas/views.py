@@ -25,6 +25,6 @@ class AlertSchema(ma.Schema):
     at = ma.fields.String(required=True, metadata={"format": "date-time"})
     kind = ma.fields.String(required=True)
     severity = ma.fields.String(
-        required=True, metadata={"enum": ["info", "warning", "critical"]}
+        required=True, metadata={"enum": ["info", "warning", "high", "critical"]}
     )
     detail = ma.fields.String(required=True)

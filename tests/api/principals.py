@@ -79,7 +79,7 @@ def cast_of_principals(client: Any, services: Any, clock: Any) -> Cast:
     people = services.platform_people
     cast.headers["service"] = bearer(
         people.create_service_key(
-            "orders", ["authz:check", "blocklist:check"], OPERATOR
+            "orders", ["authz:check", "blocklist:check", "payout:read"], OPERATOR
         ).value
     )
     cast.headers["service_without_scope"] = bearer(

@@ -119,6 +119,17 @@ MATRIX = [
     ("GET", CASE + "/documents/doc1", None, only({"support_agent": 404})),
     ("POST", CASE + "/decision", {}, only({"support_agent": 422})),
     ("POST", CASE + "/reset", {}, everyone(422)),
+    ("POST", CASE + "/objection", {}, everyone(422)),
+    ("GET", "/api/v1/me/payout-account", None, only({SELLERS: 200})),
+    ("PUT", "/api/v1/me/payout-account", {}, only({SELLERS: 422})),
+    ("DELETE", "/api/v1/me/payout-account/pending", None, only({SELLERS: 404})),
+    (
+        "POST",
+        "/api/v1/platform/sellers/{seller}/payout-account/pending/cancel",
+        {},
+        only({"support_agent": 422}),
+    ),
+    ("GET", "/api/v1/sellers/{seller}/payout-account", None, only({"service": 200})),
     (
         "POST",
         "/api/v1/platform/sellers/{seller}/unfreeze",

@@ -14,6 +14,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from domain.roles import StaffRole
+from infrastructure.notifier import SmtpNotifier
 from tests import documents
 from tests.api.helpers import PASSWORD, bearer, login, register, token_of
 from tests.api.principals import (
@@ -40,14 +41,38 @@ POLYGLOTS = [
 ]
 
 
-class FakeRelay:
-    """The e-mail relay: outside the product, so a fake."""
+CONTACT = "owner.private@example.com"
+REGISTERED = "shop.one@example.com"
 
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, str]] = []
 
-    def send(self, to: str, subject: str, body: str) -> None:
-        self.sent.append((to, subject, body))
+class Mailbox:
+    """What the system mailed, through a real SMTP server."""
+
+    def __init__(self, services, relay) -> None:
+        self.services = services
+        self.relay = relay
+        services.outbox.notifier = SmtpNotifier(relay.url, "sellerguard@example.com")
+
+    def deliver(self):
+        self.services.read_models.catch_up()
+        self.services.outbox.dispatch()
+        return self.relay.mails
+
+    def reset_token(self):
+        """The token of the newest reset link mailed to the contact address."""
+        self.deliver()
+        mails = self.relay.to(CONTACT)
+        links = [m.token("/recover") for m in mails if m.token("/recover")]
+        return links[-1] if links else None
+
+    def objection_token(self):
+        self.deliver()
+        return self.relay.to(REGISTERED)[-1].token("/object")
+
+
+@pytest.fixture
+def mailbox(services, smtp_relay):
+    return Mailbox(services, smtp_relay)
 
 
 @pytest.fixture
@@ -91,7 +116,7 @@ def open_case(client, world):
         json={
             "account_id": world["seller_id"],
             "reason": "phished password",
-            "contact_email": "owner.private@example.com",
+            "contact_email": CONTACT,
         },
     )
     assert response.status_code == 201, response.get_json()
@@ -132,7 +157,7 @@ def reset(client, case, token, password=NEW_PASSWORD):
     )
 
 
-def test_the_whole_approved_recovery(client, world, services):
+def test_the_whole_approved_recovery(client, world, services, mailbox):
     case = open_case(client, world)
 
     assert case["status"] == "awaiting_documents"
@@ -162,8 +187,8 @@ def test_the_whole_approved_recovery(client, world, services):
     own = decide(client, world, case, "approve", agent="agent")
     assert (own.status_code, own.get_json()["code"]) == (403, "four_eyes_required")
     approved = decide(client, world, case, "approve")
-    assert approved.get_json()["status"] == "approved"
-    token = approved.get_json()["reset_token"]
+    assert approved.get_json() == {"status": "approved"}  # no token for any agent
+    token = mailbox.reset_token()
 
     restored = reset(client, case, token)
     assert restored.status_code == 200
@@ -182,7 +207,9 @@ def test_the_whole_approved_recovery(client, world, services):
     ]
 
 
-def test_a_rejected_case_takes_more_documents_and_is_decided_again(client, world):
+def test_a_rejected_case_takes_more_documents_and_is_decided_again(
+    client, world, mailbox
+):
     case = open_case(client, world)
     upload(client, case)
 
@@ -190,19 +217,20 @@ def test_a_rejected_case_takes_more_documents_and_is_decided_again(client, world
     more = upload(client, case, PNG, "selfie.png")
     approved = decide(client, world, case, "approve")
 
-    assert rejected.get_json() == {"status": "rejected", "reset_token": None}
+    assert rejected.get_json() == {"status": "rejected"}
     assert more.status_code == 201
     assert more.get_json()["content_type"] == "image/png"
-    assert approved.get_json()["status"] == "approved"
-    assert reset(client, case, approved.get_json()["reset_token"]).status_code == 200
+    assert approved.get_json() == {"status": "approved"}
+    assert reset(client, case, mailbox.reset_token()).status_code == 200
 
 
 def test_the_reset_clears_two_step_and_refuses_a_reused_password(
-    client, world, services
+    client, world, services, mailbox
 ):
     case = open_case(client, world)
     upload(client, case)
-    token = decide(client, world, case, "approve").get_json()["reset_token"]
+    decide(client, world, case, "approve")
+    token = mailbox.reset_token()
 
     reused = reset(client, case, token, password=PASSWORD)
 
@@ -327,11 +355,11 @@ def test_another_cases_token_or_a_forged_one_is_403(client, world, services, clo
     assert (response.status_code, response.get_json()["code"]) == (403, "forbidden")
 
 
-def test_uploads_to_a_closed_case_are_refused(client, world):
+def test_uploads_to_a_closed_case_are_refused(client, world, mailbox):
     case = open_case(client, world)
     upload(client, case)
-    token = decide(client, world, case, "approve").get_json()["reset_token"]
-    reset(client, case, token)
+    decide(client, world, case, "approve")
+    reset(client, case, mailbox.reset_token())
 
     response = upload(client, case)
 
@@ -410,30 +438,13 @@ def test_recovery_requests_are_limited_per_address(client, world):
     assert statuses == [202] * 10 + [429]
 
 
-def test_the_owner_is_told_each_step_without_secrets(client, world, services):
-    relay = FakeRelay()
-    services.outbox.notifier = relay
+def test_the_shop_is_alerted_of_the_freeze_and_the_restore(
+    client, world, services, mailbox
+):
     case = open_case(client, world)
     upload(client, case)
-    token = decide(client, world, case, "approve").get_json()["reset_token"]
-    reset(client, case, token)
-    services.read_models.catch_up()
-
-    services.outbox.dispatch()
-
-    assert [to for to, _, _ in relay.sent] == ["owner.private@example.com"] * 4
-    assert len({subject for _, subject, _ in relay.sent}) == 4
-    for _, _, body in relay.sent:
-        assert token not in body
-        assert case["upload_token"] not in body
-    assert services.outbox.dispatch() == 0  # each message once
-
-
-def test_the_shop_is_alerted_of_the_freeze_and_the_restore(client, world, services):
-    case = open_case(client, world)
-    upload(client, case)
-    token = decide(client, world, case, "approve").get_json()["reset_token"]
-    reset(client, case, token)
+    decide(client, world, case, "approve")
+    reset(client, case, mailbox.reset_token())
     seller = token_of(client, password=NEW_PASSWORD)
 
     kinds = [
@@ -446,3 +457,92 @@ def test_the_shop_is_alerted_of_the_freeze_and_the_restore(client, world, servic
     assert "account_frozen" in kinds
     assert "account_restored" in kinds
     assert "password_changed" in kinds
+
+
+def recovered(client, world, mailbox):
+    case = open_case(client, world)
+    upload(client, case)
+    decide(client, world, case, "approve")
+    assert reset(client, case, mailbox.reset_token()).status_code == 200
+    return case
+
+
+def test_the_reset_lifts_the_lockout_of_the_owners_own_address(client, world, mailbox):
+    for _ in range(6):
+        login(client, password="wrong-Password-1!")
+    assert login(client).status_code == 401  # the owner locked themselves out
+
+    recovered(client, world, mailbox)
+
+    assert login(client, password=NEW_PASSWORD).status_code == 201
+
+
+def test_the_owner_is_told_to_turn_two_step_on_again(
+    client, world, services, mailbox, clock
+):
+    enable_staff_two_step(client, world["seller"]["Authorization"][7:], clock)
+
+    recovered(client, world, mailbox)
+
+    seller = bearer(token_of(client, password=NEW_PASSWORD))
+    me = client.get("/api/v1/me", headers=seller).get_json()
+    alerts = client.get("/api/v1/me/alerts", headers=seller).get_json()["items"]
+    off = [a for a in alerts if a["kind"] == "two_step_disabled"]
+    assert me["two_step_enabled"] is False
+    assert "turn it on again" in off[0]["detail"]
+    mailbox.deliver()
+    completed = mailbox.relay.to(REGISTERED)[-1]
+    assert "turn it on again" in completed.body
+
+
+def test_the_registered_address_is_told_of_each_step_with_an_objection_link(
+    client, world, mailbox
+):
+    case = recovered(client, world, mailbox)
+    mailbox.deliver()
+
+    mails = mailbox.relay.to(REGISTERED)
+
+    assert len(mails) == 3
+    for mail in mails:
+        assert mail.token("/object").startswith("sgo1.")
+        assert case["upload_token"] not in mail.body
+    contact = [m.subject for m in mailbox.relay.to(CONTACT)]
+    assert contact[0] == "Upload documents to recover your shop"
+    assert mailbox.relay.to(CONTACT)[0].token("/upload") == case["upload_token"]
+
+
+def test_an_objection_to_a_closed_case_is_409_and_a_wrong_token_403(
+    client, world, mailbox
+):
+    case = recovered(client, world, mailbox)
+    url = f"/api/v1/recovery-cases/{case['id']}/objection"
+
+    late = client.post(url, json={"objection_token": mailbox.objection_token()})
+    wrong = client.post(url, json={"objection_token": case["upload_token"]})
+
+    assert (late.status_code, late.get_json()["code"]) == (409, "case_closed")
+    assert (wrong.status_code, wrong.get_json()["code"]) == (403, "forbidden")
+
+
+def test_a_disputed_case_is_decided_again_only_after_a_new_document(
+    client, world, mailbox
+):
+    case = open_case(client, world)
+    upload(client, case)
+    decide(client, world, case, "approve")
+    voided = mailbox.reset_token()
+    objected = client.post(
+        f"/api/v1/recovery-cases/{case['id']}/objection",
+        json={"objection_token": mailbox.objection_token(), "note": "not me"},
+    )
+
+    refused = decide(client, world, case, "approve")
+    upload(client, case, PNG, "selfie.png")
+    again = decide(client, world, case, "approve")
+
+    assert objected.get_json()["status"] == "disputed"
+    assert refused.get_json()["code"] == "no_documents"
+    assert again.get_json() == {"status": "approved"}
+    assert reset(client, case, voided).status_code == 403
+    assert reset(client, case, mailbox.reset_token()).status_code == 200

@@ -1,0 +1,195 @@
+"""What the system mails about an event, to whom, with which link.
+
+A notice names its recipient by role (the case's contact address, or the
+account's registered address) and its link by kind; addresses and tokens are
+filled in only when the mail is sent, so neither is ever stored with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.payout_account import (
+    PayoutChangeCancelled,
+    PayoutChangeRequested,
+    PayoutChangeTookEffect,
+)
+from domain.recovery_case import RecoveryCase
+
+CONTACT = "contact"
+REGISTERED = "registered"
+UPLOAD = "upload"
+RESET = "reset"
+OBJECTION = "objection"
+
+OBJECT_IF_NOT_YOU = (
+    "If you did not ask for this, object with the link below: the shop stays "
+    "frozen, any reset link stops working, and an agent looks at the case first."
+)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One mail to send: recipient role, subject, text and the kind of link."""
+
+    recipient: str
+    subject: str
+    body: str
+    link: str | None = None
+
+
+def recovery_notices(event: Any) -> list[Notice]:
+    """The mails a recovery case's event causes."""
+    if isinstance(event, RecoveryCase.Opened):
+        return [
+            Notice(
+                CONTACT,
+                "Upload documents to recover your shop",
+                "We froze your shop to protect it while we help you. Upload "
+                "documents that prove you own it with this link, meant for you "
+                "alone:",
+                UPLOAD,
+            ),
+            Notice(
+                REGISTERED,
+                "A recovery case about your shop was opened",
+                "Someone asked our support team to recover your shop, and we "
+                "froze it to protect it. " + OBJECT_IF_NOT_YOU,
+                OBJECTION,
+            ),
+        ]
+    if isinstance(event, RecoveryCase.DocumentReceived):
+        return [
+            Notice(CONTACT, "We received your document", "A second agent reviews it.")
+        ]
+    if isinstance(event, RecoveryCase.Decided):
+        return _decision_notices(event.decision == "approve")
+    if isinstance(event, RecoveryCase.Objected):
+        return _objection_notices()
+    if isinstance(event, RecoveryCase.Closed):
+        return _closing_notices(event.outcome)
+    return []
+
+
+def _decision_notices(approved: bool) -> list[Notice]:
+    if approved:
+        return [
+            Notice(
+                CONTACT,
+                "Your recovery was approved",
+                "Set a new password for your shop with this link. It works "
+                "once, for 24 hours:",
+                RESET,
+            ),
+            Notice(
+                REGISTERED,
+                "The recovery of your shop was approved",
+                "Our support team approved the recovery of your shop: a link to "
+                "set a new password was sent to the address given in the case. "
+                + OBJECT_IF_NOT_YOU,
+                OBJECTION,
+            ),
+        ]
+    return [
+        Notice(
+            CONTACT,
+            "We need more documents",
+            "The documents did not prove ownership yet. Upload more with this link:",
+            UPLOAD,
+        ),
+        Notice(
+            REGISTERED,
+            "The recovery of your shop was not approved",
+            "Our support team did not approve the recovery of your shop yet; it "
+            "stays frozen. " + OBJECT_IF_NOT_YOU,
+            OBJECTION,
+        ),
+    ]
+
+
+def _objection_notices() -> list[Notice]:
+    return [
+        Notice(
+            CONTACT,
+            "Your recovery case is on hold",
+            "The shop's registered owner objected to the recovery. Any reset "
+            "link sent before no longer works; an agent will contact you.",
+        ),
+        Notice(
+            REGISTERED,
+            "We received your objection",
+            "Your shop stays frozen and any reset link is void. An agent looks "
+            "at the case first and decides again only on new evidence.",
+        ),
+    ]
+
+
+def _closing_notices(outcome: str) -> list[Notice]:
+    if outcome != "credentials_reset":
+        return [
+            Notice(
+                REGISTERED,
+                "Your shop is active again",
+                "Support closed the recovery case as a false alarm and restored "
+                "your shop.",
+            )
+        ]
+    turn_on = (
+        "Two-step verification was turned off by the recovery: turn it on "
+        "again in your security settings now."
+    )
+    return [
+        Notice(
+            CONTACT,
+            "Your shop is active again",
+            "Your new password is set and every old session has ended. " + turn_on,
+        ),
+        Notice(
+            REGISTERED,
+            "The recovery of your shop is complete",
+            "The password of your shop was reset through a recovery case and "
+            "every old session ended. " + turn_on + " If this was not you, "
+            "contact support at once; the case itself is closed:",
+            OBJECTION,
+        ),
+    ]
+
+
+PAYOUT_TOPICS = (
+    PayoutChangeRequested.TOPIC,
+    PayoutChangeCancelled.TOPIC,
+    PayoutChangeTookEffect.TOPIC,
+)
+
+
+def payout_notices(event: Any) -> list[Notice]:
+    """The mails to the registered address about where the shop's money goes."""
+    if isinstance(event, PayoutChangeRequested):
+        return [
+            Notice(
+                REGISTERED,
+                "Your shop's payout account is about to change",
+                "Someone signed in to your shop asked to pay its balance into "
+                f"the account ending in {event.account_number[-4:]} from "
+                f"{event.effective_at:%Y-%m-%d %H:%M} UTC. If this was not you, "
+                "cancel the change in your seller centre and contact support.",
+            )
+        ]
+    if isinstance(event, PayoutChangeCancelled):
+        return [
+            Notice(
+                REGISTERED,
+                "The change of your payout account was cancelled",
+                "Payouts keep going to your current account.",
+            )
+        ]
+    if isinstance(event, PayoutChangeTookEffect):
+        return [
+            Notice(
+                REGISTERED,
+                "Your shop's payout account changed",
+                "Payouts now go to the account you chose.",
+            )
+        ]
+    return []
