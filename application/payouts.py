@@ -10,7 +10,11 @@ from uuid import UUID
 from application.ledger import Ledger
 from application.ports import Clock
 from domain.actor import Actor
-from domain.payout_account import BankAccount, ShopNotFoundError
+from domain.payout_account import (
+    CREDENTIALS_CHANGE_WINDOW,
+    BankAccount,
+    ShopNotFoundError,
+)
 from domain.seller_account import SellerAccount
 from domain.sign_in import AccountFrozenError, AccountStatus
 
@@ -70,6 +74,39 @@ class Payouts:
         return ServicePayoutView(
             None if current is None else dict(current), block is None, block
         )
+
+    def change_pending(self, seller_id: UUID) -> bool:
+        """Whether a change of the payout account is waiting out its hold now."""
+        return self._waiting(seller_id) is not None
+
+    def pending_change(self, seller_id: UUID) -> tuple[str, bool] | None:
+        """A sentence about the pending change, and whether its hold was doubled
+        (asked for soon after the credentials changed, as a thief would)."""
+        pending = self._waiting(seller_id)
+        if pending is None:
+            return None
+        sentence = (
+            f"Payouts will go to the account ending {pending['account_last4']} "
+            f"from {pending['effective_at']:%Y-%m-%d %H:%M} UTC unless you cancel "
+            "the change."
+        )
+        return sentence, bool(pending["hold_doubled"])
+
+    def _waiting(self, seller_id: UUID) -> dict[str, Any] | None:
+        shop = self.ledger.peek(seller_id, SellerAccount)
+        pending = None if shop is None else shop.pending_payout
+        if pending is None or pending["effective_at"] <= self.clock.now():
+            return None
+        changed = None if shop is None else shop.credentials_changed_at
+        doubled = (
+            changed is not None
+            and pending["requested_at"] - changed < CREDENTIALS_CHANGE_WINDOW
+        )
+        return {
+            "account_last4": str(pending["account_number"])[-4:],
+            "effective_at": pending["effective_at"],
+            "hold_doubled": doubled,
+        }
 
     def request_change(
         self,

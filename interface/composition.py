@@ -180,6 +180,7 @@ def build_services(
     )
     # The inactivity policy counts days: once an hour, by the leading process.
     follower.add(Step("inactivity_sweep", sweep.run_step, every=SWEEP_EVERY))
+    payouts = Payouts(ledger, clock, settings.payout_hold)
     return Services(
         settings=settings,
         clock=clock,
@@ -196,16 +197,20 @@ def build_services(
         recovery=Recovery(
             names, credentials, vault, clock, links, inspector=DocumentInspector()
         ),
-        payouts=Payouts(ledger, clock, settings.payout_hold),
+        payouts=payouts,
         outbox=outbox,
         integrity=integrity,
         audit=audit,
         security_center=SecurityCenter(ledger, views, read_models, clock),
-        security_dashboard=SecurityDashboard(ledger, views, read_models, clock),
+        security_dashboard=SecurityDashboard(
+            ledger, views, read_models, clock, payouts=payouts
+        ),
         follower=follower,
         store_activity=store_activity,
         sweep=sweep,
-        inspection=StoreInspection(ledger, views, read_models, store_activity, clock),
+        inspection=StoreInspection(
+            ledger, views, read_models, store_activity, clock, payouts=payouts
+        ),
         portfolios=Portfolios(ledger, namespace, clock),
     )
 

@@ -320,3 +320,46 @@ def test_a_change_needs_a_recent_sign_in(client, shop, clock):
     assert proved.status_code == 200
     assert accepted.status_code == 202
     assert view(client)["pending"]["account_last4"] == "3000"
+
+
+def payout_check(client, headers):
+    checks = client.get("/api/v1/me/inspection", headers=headers).get_json()["checks"]
+    return next(c for c in checks if c["item"] == "payout_account")
+
+
+def test_the_dashboard_and_the_inspection_show_a_pending_change_until_it_lands(
+    client, shop, clock
+):
+    def pending_on_dashboard():
+        dashboard = client.get(
+            "/api/v1/security-center/dashboard", headers=owner(client)
+        ).get_json()
+        return dashboard["account"]["payout_change_pending"]
+
+    assert pending_on_dashboard() is False
+    assert payout_check(client, owner(client))["status"] == "ok"
+    request_change(client, shop)
+
+    assert pending_on_dashboard() is True
+    check = payout_check(client, owner(client))
+    assert check["status"] == "warn"
+    assert "3000" in check["detail"]  # the last four digits, never the number
+    assert BANK["account_number"] not in check["detail"]
+
+    clock.advance(hours=72)
+    assert pending_on_dashboard() is False
+    assert payout_check(client, owner(client))["status"] == "ok"
+
+
+def test_a_change_asked_for_right_after_a_password_change_fails_the_inspection(
+    client, shop
+):
+    client.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=shop["owner"],
+    )
+    fresh = owner(client, NEW_PASSWORD)
+    request_change(client, shop, THIEF, headers=fresh)
+
+    assert payout_check(client, owner(client, NEW_PASSWORD))["status"] == "fail"
