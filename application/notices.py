@@ -10,6 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from domain.passkeys import (
+    PasskeyAdded,
+    PasskeyCloneSuspected,
+    PasskeyRemoved,
+    PasskeyRenamed,
+)
 from domain.payout_account import (
     PayoutChangeCancelled,
     PayoutChangeRequested,
@@ -190,6 +196,59 @@ def payout_notices(event: Any) -> list[Notice]:
                 REGISTERED,
                 "Your shop's payout account changed",
                 "Payouts now go to the account you chose.",
+            )
+        ]
+    return []
+
+
+PASSKEY_TOPICS = (
+    PasskeyAdded.TOPIC,
+    PasskeyRenamed.TOPIC,
+    PasskeyRemoved.TOPIC,
+    PasskeyCloneSuspected.TOPIC,
+)
+NOT_YOU = (
+    "If this was not you, someone is signed in to your account: change your "
+    "password, remove passkeys you do not know and contact support."
+)
+
+
+def passkey_notices(event: Any) -> list[Notice]:
+    """The mails to the registered address about the account's passkeys."""
+    if isinstance(event, PasskeyAdded):
+        return [
+            Notice(
+                REGISTERED,
+                "A passkey was added to your account",
+                f'The passkey "{event.name}" can now sign in to your account. '
+                + NOT_YOU,
+            )
+        ]
+    if isinstance(event, PasskeyRenamed):
+        return [
+            Notice(
+                REGISTERED,
+                "A passkey of your account was renamed",
+                f'One of your passkeys is now called "{event.name}". ' + NOT_YOU,
+            )
+        ]
+    if isinstance(event, PasskeyRemoved):
+        return [
+            Notice(
+                REGISTERED,
+                "A passkey was removed from your account",
+                f'The passkey "{event.name}" no longer signs in to your '
+                "account, and your other sessions ended. " + NOT_YOU,
+            )
+        ]
+    if isinstance(event, PasskeyCloneSuspected):
+        return [
+            Notice(
+                REGISTERED,
+                "A copy of one of your passkeys may be in use",
+                f'A sign-in with your passkey "{event.name}" was refused: its '
+                "counter went backwards, as when the key was copied. Remove that "
+                "passkey, register a new one and contact support.",
             )
         ]
     return []

@@ -28,7 +28,7 @@ from application.ports import Notifier
 from application.read_models import Change, Item, Put, ViewStore
 from application.recovery_links import RecoveryLinks
 from domain.recovery_case import RecoveryCase
-from domain.seller_account import SellerAccount
+from domain.sign_in import SignInAccount
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class OutboxDispatcher:
             account_id = str(case.account_id)
         if not account_id:
             return ""
-        account = self.ledger.find(UUID(account_id), SellerAccount)
+        account = self.ledger.find(UUID(account_id), SignInAccount)
         return account.email if account else ""
 
     def _link(self, data: dict[str, Any]) -> str | None:

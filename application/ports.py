@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from application.log_check import Checkpoint, Leaf, Row
 from application.merkle import Node
+from domain.passkeys import NewPasskey
 
 
 class Clock(Protocol):
@@ -195,4 +197,50 @@ class LinkKeys(Protocol):
 
     def derive(self, purpose: str, subject: str) -> str:
         """A URL-safe secret that only the key's holder can compute."""
+        ...
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """What a passkey's sign-in answer claims before it is verified."""
+
+    credential_id: str  # base64url
+    user_handle: bytes | None
+
+
+class PasskeyCeremonies(Protocol):
+    """WebAuthn options and verification, for one relying party (id, origin).
+
+    Every verification requires user verification; a failure raises
+    ``PasskeyRejectedError`` with a short reason.
+    """
+
+    def new_challenge(self) -> str:
+        """A fresh random challenge, base64url."""
+        ...
+
+    def creation_options(
+        self, challenge: str, user_id: bytes, user_name: str, exclude: list[str]
+    ) -> dict[str, Any]:
+        """Options for ``navigator.credentials.create()``, as JSON."""
+        ...
+
+    def request_options(self, challenge: str, allow: list[str]) -> dict[str, Any]:
+        """Options for ``navigator.credentials.get()``, as JSON."""
+        ...
+
+    def verify_registration(
+        self, credential: Mapping[str, Any], challenge: str
+    ) -> NewPasskey:
+        """The new passkey, if the browser's answer verifies."""
+        ...
+
+    def read_assertion(self, credential: Mapping[str, Any]) -> Assertion:
+        """Which credential (and user handle) an assertion claims, unverified."""
+        ...
+
+    def verify_assertion(
+        self, credential: Mapping[str, Any], challenge: str, public_key: str
+    ) -> int:
+        """The authenticator's signature counter, if the assertion verifies."""
         ...

@@ -9,6 +9,13 @@ from application.read_models import Change, Put
 from domain import guessing_events as guessing
 from domain import sign_in_events as events
 from domain.block_list import BlockList
+from domain.passkeys import (
+    PasskeyAdded,
+    PasskeyCloneSuspected,
+    PasskeyRemoved,
+    PasskeyRenamed,
+    PasskeySignInRefused,
+)
 from domain.payout_account import (
     PayoutChangeCancelled,
     PayoutChangeRequested,
@@ -42,6 +49,8 @@ class LoginHistory:
         events.LoginFailed.TOPIC,
         events.LoginLockedOut.TOPIC,
         guessing.SecondStepFailed.TOPIC,
+        PasskeySignInRefused.TOPIC,
+        PasskeyCloneSuspected.TOPIC,
     )
 
     def changes(self, event: Any, position: int) -> list[Change]:
@@ -50,6 +59,8 @@ class LoginHistory:
             events.LoginFailed: "failed",
             events.LoginLockedOut: "locked",
             guessing.SecondStepFailed: "second_step_failed",
+            PasskeySignInRefused: "failed",
+            PasskeyCloneSuspected: "failed",
         }[type(event)]
         return [
             Put(
@@ -97,6 +108,10 @@ class Alerts:
         RiskSignal.Received.TOPIC,
         SellerAccount.InactivityNoticed.TOPIC,
         SellerAccount.StoreClosed.TOPIC,
+        PasskeyAdded.TOPIC,
+        PasskeyRenamed.TOPIC,
+        PasskeyRemoved.TOPIC,
+        PasskeyCloneSuspected.TOPIC,
     )
 
     def changes(self, event: Any, position: int) -> list[Change]:
@@ -193,6 +208,9 @@ def _alert_for(event: Any) -> tuple[str, str, str] | None:
         )
     if isinstance(event, SellerAccount.InactivityNoticed | SellerAccount.StoreClosed):
         return _inactivity_alert(event)
+    passkey = _passkey_alert(event)
+    if passkey is not None:
+        return passkey
     return FIXED_ALERTS.get(type(event))
 
 
@@ -220,6 +238,32 @@ def _guessing_alert(event: Any) -> tuple[str, str, str] | None:
             "Five wrong passwords or codes in a row were entered in one of your "
             "sessions; that session was ended. If it was not you, change your "
             "password and review your sessions.",
+        )
+    return None
+
+
+def _passkey_alert(event: Any) -> tuple[str, str, str] | None:
+    if isinstance(event, PasskeyAdded):
+        return (
+            "passkey_added",
+            "warning",
+            f'The passkey "{event.name}" was added: it can sign in to the account.',
+        )
+    if isinstance(event, PasskeyRenamed):
+        return ("passkey_renamed", "info", f'A passkey was renamed "{event.name}".')
+    if isinstance(event, PasskeyRemoved):
+        return (
+            "passkey_removed",
+            "warning",
+            f'The passkey "{event.name}" was removed; other sessions ended.',
+        )
+    if isinstance(event, PasskeyCloneSuspected):
+        return (
+            "passkey_clone_suspected",
+            "critical",
+            f'A sign-in from {event.ip} with the passkey "{event.name}" was '
+            "refused: its signature counter went backwards, as when the key "
+            "was copied. Remove that passkey and register a new one.",
         )
     return None
 

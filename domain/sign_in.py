@@ -22,6 +22,7 @@ from domain.guessing import (  # the lockout's terms, where callers look for the
     GuardedAccount,
     lockout_length,
 )
+from domain.passkeys import PasskeyHolder
 from domain.sign_in_events import (
     ChallengeIssued,
     CodeStepAccepted,
@@ -132,7 +133,7 @@ class NewSession:
     minted_device_hash: str | None = None
 
 
-class SignInAccount(GuardedAccount):
+class SignInAccount(GuardedAccount, PasskeyHolder):
     """An account a person signs in to; it holds hashes, never secrets in clear."""
 
     if TYPE_CHECKING:  # a class annotation would make the library build a dataclass

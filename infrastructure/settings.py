@@ -43,6 +43,8 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     step_up_max_age: timedelta = field(default=timedelta(minutes=5))
     payout_hold: timedelta = field(default=timedelta(hours=72))
+    webauthn_rp_id: str = "localhost"
+    webauthn_origin: str = "http://localhost:8080"
 
     @property
     def uses_postgres(self) -> bool:
@@ -92,6 +94,7 @@ class Settings:
             rate_limit_storage=env.get("SELLERGUARD_RATE_LIMIT_STORAGE") or "memory://",
             trusted_proxies=_networks(env, "SELLERGUARD_TRUSTED_PROXIES"),
             step_up_max_age=_duration(env, "SELLERGUARD_STEP_UP_MAX_AGE", "5m"),
+            **_relying_party(env),
             log_level=_choice(
                 env,
                 "SELLERGUARD_LOG_LEVEL",
@@ -122,6 +125,36 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
         msg = f"{name} must be an http(s) URL without a query; got {value!r}"
         raise SettingsError(msg)
     return value
+
+
+HOSTNAME = re.compile(
+    r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
+
+
+def _relying_party(env: Mapping[str, str]) -> dict[str, str]:
+    """The WebAuthn relying party: its id (a host name) and the origin passkeys
+    are used on, whose host must be the id or end with ``.<id>``."""
+    rp_id = (env.get("SELLERGUARD_WEBAUTHN_RP_ID") or "localhost").strip().lower()
+    if HOSTNAME.fullmatch(rp_id) is None:
+        msg = f"SELLERGUARD_WEBAUTHN_RP_ID must be a host name; got {rp_id!r}"
+        raise SettingsError(msg)
+    origin = env.get("SELLERGUARD_WEBAUTHN_ORIGIN") or "http://localhost:8080"
+    parts = urlsplit(origin)
+    host = (parts.hostname or "").lower()
+    if (
+        parts.scheme not in ("http", "https")
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or not (host == rp_id or host.endswith("." + rp_id))
+    ):
+        msg = (
+            "SELLERGUARD_WEBAUTHN_ORIGIN must be scheme://host[:port] on the "
+            f"relying party {rp_id!r} (or a subdomain of it); got {origin!r}"
+        )
+        raise SettingsError(msg)
+    return {"webauthn_rp_id": rp_id, "webauthn_origin": origin.rstrip("/")}
 
 
 def _smtp_url(value: str | None) -> str | None:

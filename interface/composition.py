@@ -17,8 +17,14 @@ from application.inactivity_sweep import InactivitySweep
 from application.ledger import Ledger
 from application.log_follower import LogFollower, Step
 from application.merkle_log import MerkleLog
-from application.notices import PAYOUT_TOPICS, payout_notices
+from application.notices import (
+    PASSKEY_TOPICS,
+    PAYOUT_TOPICS,
+    passkey_notices,
+    payout_notices,
+)
 from application.outbox import Outbox, OutboxDispatcher
+from application.passkeys import Passkeys
 from application.payouts import Payouts
 from application.platform_people import PlatformPeople
 from application.portfolios import Portfolios
@@ -53,6 +59,7 @@ from infrastructure.settings import Settings
 from infrastructure.totp import Totp
 from infrastructure.tree_store import open_tree_store
 from infrastructure.view_store import open_view_store
+from infrastructure.webauthn_ceremonies import WebAuthnCeremonies
 
 SWEEP_EVERY = 3600.0  # seconds between inactivity sweeps
 OUTBOX_EVERY = 1.0  # seconds between outbox dispatches (a relay may be slow)
@@ -86,6 +93,7 @@ class Services:
     sweep: InactivitySweep
     inspection: StoreInspection
     portfolios: Portfolios
+    passkeys: Passkeys
 
     def close(self) -> None:
         """Stop following the log; release the stores' connections."""
@@ -156,7 +164,7 @@ def build_services(
             Alerts(),
             BlockLookup(),
             RecoveryQueues(),
-            Outbox((PAYOUT_TOPICS, payout_notices)),
+            Outbox((PAYOUT_TOPICS, payout_notices), (PASSKEY_TOPICS, passkey_notices)),
             SecurityCenterViews(ledger),
             StoreActivity(StoreDirectory(ledger).store_of),
         ],
@@ -181,6 +189,7 @@ def build_services(
     # The inactivity policy counts days: once an hour, by the leading process.
     follower.add(Step("inactivity_sweep", sweep.run_step, every=SWEEP_EVERY))
     payouts = Payouts(ledger, clock, settings.payout_hold)
+    webauthn = WebAuthnCeremonies(settings.webauthn_rp_id, settings.webauthn_origin)
     return Services(
         settings=settings,
         clock=clock,
@@ -212,6 +221,7 @@ def build_services(
             ledger, views, read_models, store_activity, clock, payouts=payouts
         ),
         portfolios=Portfolios(ledger, namespace, clock),
+        passkeys=Passkeys(ledger, webauthn, clock),
     )
 
 

@@ -60,6 +60,8 @@ STATUS_OF_CODE = {
     "signal_conflict": 409,
     "already_decided": 409,
     "reauthentication_required": 401,
+    "passkey_rejected": 422,
+    "passkey_limit_reached": 409,
     "integrity_violation": 503,
 }
 

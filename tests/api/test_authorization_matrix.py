@@ -40,6 +40,7 @@ NO_CASE = "00000000-0000-4000-8000-000000000000"
 CASE = f"/api/v1/recovery-cases/{NO_CASE}"
 RISK_ORDER = f"/api/v1/security-center/risk-orders/{NO_CASE}"
 RISK_REFUND = f"/api/v1/security-center/risk-refunds/{NO_CASE}"
+PASSKEY = "/api/v1/me/passkeys/no-such-passkey"
 SHOP_ADMINS = (*SELLERS, "main_administrator")
 RISK_REFUND_STAFF = ("order_fulfilment_specialist", "customer_service_agent")
 NO_STORE = "00000000-0000-4000-8000-000000000001"
@@ -50,6 +51,7 @@ SPEC_PATHS = [
     ("{finance_specialist}", "{sub_account_id}"),
     ("{seller}", "{seller_id}"),
     ("no-such-session", "{session_id}"),
+    ("no-such-passkey", "{passkey_id}"),
     ("/nobody", "/{buyer}"),
     ("/b1/", "/{buyer}/"),
     (NO_CASE, "{case_id}"),
@@ -73,6 +75,11 @@ MATRIX = [
     ("GET", "/api/v1/me/sessions", None, only({PEOPLE: 200})),
     ("DELETE", "/api/v1/me/sessions/no-such-session", None, only({PEOPLE: 404})),
     ("GET", "/api/v1/me/alerts", None, only({SELLERS: 200})),
+    ("POST", "/api/v1/me/passkeys/options", None, only({PEOPLE: 200})),
+    ("POST", "/api/v1/me/passkeys", {}, only({PEOPLE: 422})),
+    ("GET", "/api/v1/me/passkeys", None, only({PEOPLE: 200})),
+    ("PATCH", PASSKEY, {"name": "x"}, only({PEOPLE: 404})),
+    ("DELETE", PASSKEY, None, only({PEOPLE: 404})),
     ("POST", "/api/v1/me/freeze", {}, only({SELLERS: 422})),
     ("POST", "/api/v1/sub-accounts", {}, only({SELLERS: 422})),
     ("GET", "/api/v1/sub-accounts", None, only({SELLERS: 200})),

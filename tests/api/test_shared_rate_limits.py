@@ -40,7 +40,9 @@ def test_two_app_instances_share_one_limit_through_redis(services, redis_storage
     register(first)
     # An address of this run's own: counts are keyed by address, and another
     # run of the suite may share this Redis database at the same time.
-    ip = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
+    ip = (
+        f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
+    )
     statuses = [
         login(client, ip=ip).status_code
         for client in (first, second, first, second, first)
