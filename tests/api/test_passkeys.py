@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from domain.roles import StaffRole
 from infrastructure.notifier import SmtpNotifier
 from tests.api.helpers import bearer, register, token_of
+from tests.api.principals import staff_token
 from tests.passkey_authenticator import SoftAuthenticator, b64url
 
 STEP_UP = 'Bearer error="insufficient_user_authentication", max_age=300'
@@ -309,3 +311,15 @@ def test_the_same_authenticator_credential_is_not_registered_twice(
 
     assert refused.status_code == 422
     assert len(listed(client, token)) == 1
+
+
+def test_staff_may_add_a_passkey_before_their_two_step_is_on(
+    client, services, clock, authenticator
+):
+    staff = staff_token(
+        client, services, clock, StaffRole.SUPPORT_AGENT, two_step=False
+    )
+
+    add_passkey(client, staff, authenticator, "Security key")
+
+    assert [p["name"] for p in listed(client, staff)] == ["Security key"]
