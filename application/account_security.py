@@ -103,9 +103,12 @@ class AccountSecurity:
             fresh.revoke_all_sessions(
                 "password_changed", actor, now, keep=principal.session_id
             )
-            device = fresh.sessions.get(str(principal.session_id), {})
+            session = fresh.sessions.get(str(principal.session_id))
             fresh.forget_devices(
-                "password_changed", actor, now, keep=device.get("device_token_hash")
+                "password_changed",
+                actor,
+                now,
+                keep=None if session is None else session.device_token_hash,
             )
 
         return self.ledger.update(principal.id, SignInAccount, change).position
@@ -175,10 +178,10 @@ class AccountSecurity:
         views = [
             SessionView(
                 sid,
-                s["started_at"],
-                s["last_seen"],
-                s["ip"],
-                s["device_id"],
+                s.started_at,
+                s.last_seen,
+                s.ip,
+                s.device_id,
                 sid == principal.session_id,
             )
             for sid, s in live.items()

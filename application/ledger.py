@@ -12,7 +12,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder
 from eventsourcing.utils import Environment
 
-from application.transcodings import ActorAsDict, DateAsISO
+from application.transcodings import VALUE_TRANSCODINGS, ActorAsDict, DateAsISO
 from domain.aggregate import Recorded
 from domain.audit_trail import AuditTrail
 from domain.block_list import BlockList
@@ -130,6 +130,8 @@ class Ledger(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(ActorAsDict())
         transcoder.register(DateAsISO())
+        for transcoding in VALUE_TRANSCODINGS:
+            transcoder.register(transcoding())
 
     def last_position(self) -> int:
         """The position of the newest event in the log (0 when empty)."""

@@ -198,7 +198,7 @@ class SignIn:
         now = self.clock.now()
         if (
             session is None
-            or not hmac.compare_digest(session["token_hash"], parsed.hash)
+            or not hmac.compare_digest(session.token_hash, parsed.hash)
             or account.session_expiry(parsed.session_id, now) is None
         ):
             raise UnauthorizedError("no live session")

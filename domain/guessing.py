@@ -10,7 +10,7 @@ five wrong checks in a row behind one session end that session.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from domain.actor import Actor
 from domain.devices import DeviceAwareAccount
@@ -23,6 +23,7 @@ from domain.guessing_events import (
     SessionCheckPassed,
     SessionReauthenticated,
 )
+from domain.sign_in_state import Challenge, GuessingLock, Session
 
 FIRST_LOCKOUT = timedelta(minutes=15)
 LONGEST_LOCKOUT = timedelta(hours=24)
@@ -41,18 +42,18 @@ def lockout_length(level: int) -> timedelta:
     return min(FIRST_LOCKOUT * (1 << min(level, 16)), LONGEST_LOCKOUT)
 
 
-def _next_level(previous: dict[str, Any] | None, at: datetime) -> int:
-    if previous is None or at - previous["until"] > LEVEL_MEMORY:
+def _next_level(previous: GuessingLock | None, at: datetime) -> int:
+    if previous is None or at - previous.until > LEVEL_MEMORY:
         return 0
-    return int(previous["level"]) + 1
+    return previous.level + 1
 
 
 class GuardedAccount(DeviceAwareAccount):
     """An account that counts guesses against it, from anywhere."""
 
     if TYPE_CHECKING:  # a class annotation would make the library build a dataclass
-        sessions: dict[str, dict[str, Any]]
-        challenges: dict[str, dict[str, Any]]
+        sessions: dict[str, Session]
+        challenges: dict[str, Challenge]
 
     # Accounts older than these counters have none: they are read with defaults.
 
@@ -68,15 +69,26 @@ class GuardedAccount(DeviceAwareAccount):
         failures: list[datetime] = self.__dict__.get("_code_failures") or []
         return failures
 
+    @property
+    def throttle(self) -> GuessingLock | None:
+        """The latest throttle of sign-ins from unknown devices, if any."""
+        throttle: GuessingLock | None = self.__dict__.get("_throttle")
+        return throttle
+
+    @property
+    def second_step_lock(self) -> GuessingLock | None:
+        """The latest lock of the second step, if any."""
+        lock: GuessingLock | None = self.__dict__.get("_second_step_lock")
+        return lock
+
     def guessing_throttled(self, at: datetime) -> bool:
         """Whether sign-ins from unknown devices are refused now."""
-        throttle = self.__dict__.get("_throttle")
-        return throttle is not None and throttle["until"] > at
+        return self.throttle is not None and self.throttle.until > at
 
     def second_step_locked(self, at: datetime) -> bool:
         """Whether every second-step code is refused now."""
-        lock = self.__dict__.get("_second_step_lock")
-        return lock is not None and lock["until"] > at
+        lock = self.second_step_lock
+        return lock is not None and lock.until > at
 
     def fail_second_step(self, challenge_id: str, actor: Actor, at: datetime) -> None:
         """Record a wrong code for a challenge; alert hourly, void, lock."""
@@ -87,10 +99,10 @@ class GuardedAccount(DeviceAwareAccount):
             actor,
             at,
             challenge_id=challenge_id,
-            ip=challenge["ip"],
-            user_agent=challenge["user_agent"],
-            device_id=challenge["device_id"],
-            voided=challenge["failures"] + 1 >= CODE_FAILURES_BEFORE_VOID,
+            ip=challenge.ip,
+            user_agent=challenge.user_agent,
+            device_id=challenge.device_id,
+            voided=challenge.failures + 1 >= CODE_FAILURES_BEFORE_VOID,
             alert=alerted is None or at - alerted >= SECOND_STEP_ALERT_INTERVAL,
         )
         self._lock_second_step_if_guessed(actor, at)
@@ -99,8 +111,8 @@ class GuardedAccount(DeviceAwareAccount):
         self, session_id: str, check: str, actor: Actor, at: datetime
     ) -> bool:
         """Record a wrong password or code behind a session; True if it ended it."""
-        session = self.sessions.get(session_id) or {}
-        failures: int = session.get("failures", 0)
+        session = self.sessions.get(session_id)
+        failures = 0 if session is None else session.failures
         revoked = failures + 1 >= SESSION_FAILURES_BEFORE_REVOKE
         self._record(
             SessionCheckFailed,
@@ -118,8 +130,8 @@ class GuardedAccount(DeviceAwareAccount):
 
     def pass_session_check(self, session_id: str, actor: Actor, at: datetime) -> None:
         """A right password or code behind a session: its failures start over."""
-        session = self.sessions.get(session_id) or {}
-        if session.get("failures", 0):
+        session = self.sessions.get(session_id)
+        if session is not None and session.failures:
             self._record(SessionCheckPassed, actor, at, session_id=session_id)
 
     def reauthenticate(self, session_id: str, actor: Actor, at: datetime) -> None:
@@ -133,7 +145,7 @@ class GuardedAccount(DeviceAwareAccount):
             m for m in self.password_failures if m > at - PASSWORD_GUESSING_WINDOW
         ]
         if len(recent) >= PASSWORD_GUESSES_BEFORE_THROTTLE:
-            level = _next_level(self.__dict__.get("_throttle"), at)
+            level = _next_level(self.throttle, at)
             self._record(
                 PasswordGuessingThrottled,
                 actor,
@@ -146,7 +158,7 @@ class GuardedAccount(DeviceAwareAccount):
         if self.second_step_locked(at):
             return
         if len(self.code_failures) >= CODE_GUESSES_BEFORE_LOCK:
-            level = _next_level(self.__dict__.get("_second_step_lock"), at)
+            level = _next_level(self.second_step_lock, at)
             self._record(
                 SecondStepLocked,
                 actor,

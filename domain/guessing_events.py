@@ -6,10 +6,12 @@ account), never in one process's memory.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from domain.aggregate import Recorded, shared_event
+from domain.sign_in_state import GuessingLock
 
 PASSWORD_GUESSING_WINDOW = timedelta(hours=1)
 CODE_GUESSING_WINDOW = timedelta(hours=24)
@@ -46,7 +48,7 @@ class PasswordGuessingThrottled(Recorded.Event):
 
     def apply(self, account: Any) -> None:
         account._password_failures = []
-        account._throttle = {"until": self.until, "level": self.level}
+        account._throttle = GuessingLock(self.until, self.level)
 
 
 @shared_event
@@ -66,7 +68,10 @@ class SecondStepFailed(Recorded.Event):
         if self.voided:
             account.challenges.pop(self.challenge_id, None)
         elif self.challenge_id in account.challenges:
-            account.challenges[self.challenge_id]["failures"] += 1
+            challenge = account.challenges[self.challenge_id]
+            account.challenges[self.challenge_id] = replace(
+                challenge, failures=challenge.failures + 1
+            )
         if self.alert:
             account._second_step_alerted_at = self.timestamp
 
@@ -81,7 +86,7 @@ class SecondStepLocked(Recorded.Event):
 
     def apply(self, account: Any) -> None:
         account._code_failures = []
-        account._second_step_lock = {"until": self.until, "level": self.level}
+        account._second_step_lock = GuessingLock(self.until, self.level)
 
 
 @shared_event
@@ -104,7 +109,9 @@ class SessionCheckFailed(Recorded.Event):
         if self.revoked:
             account.sessions.pop(self.session_id)
         else:
-            session["failures"] = session.get("failures", 0) + 1
+            account.sessions[self.session_id] = replace(
+                session, failures=session.failures + 1
+            )
 
 
 @shared_event
@@ -117,7 +124,7 @@ class SessionCheckPassed(Recorded.Event):
     def apply(self, account: Any) -> None:
         session = account.sessions.get(self.session_id)
         if session is not None:
-            session["failures"] = 0
+            account.sessions[self.session_id] = replace(session, failures=0)
 
 
 @shared_event
@@ -130,5 +137,6 @@ class SessionReauthenticated(Recorded.Event):
     def apply(self, account: Any) -> None:
         session = account.sessions.get(self.session_id)
         if session is not None:
-            session["auth_time"] = self.timestamp
-            session["failures"] = 0
+            account.sessions[self.session_id] = replace(
+                session, auth_time=self.timestamp, failures=0
+            )

@@ -29,9 +29,7 @@ class AccountNotFrozenError(SellerAccountError):
 # Everything that keeps someone out for a while after failures: a recovery
 # reset empties all of it.
 LOCKOUT_STATE: dict[str, Callable[[], Any]] = {
-    "ip_failures": dict,  # per address (sign_in)
-    "ip_lock_levels": dict,
-    "ip_locked_until": dict,
+    "address_lockouts": dict,  # per address (sign_in)
     "challenges": dict,
     "_password_failures": list,  # per account, from anywhere (guessing)
     "_code_failures": list,

@@ -37,13 +37,27 @@ from domain.sign_in_events import (
     TwoStepEnabled,
     TwoStepEnrolmentStarted,
 )
+from domain.sign_in_state import (
+    NO_LOCKOUT,
+    SESSION_IDLE_LIMIT,
+    AddressLockout,
+    Attempt,
+    Challenge,
+    GuessingLock,
+    Session,
+)
 
-__all__ = ["CODE_FAILURES_BEFORE_VOID", "FIRST_LOCKOUT", "LONGEST_LOCKOUT"]
+__all__ = [
+    "CODE_FAILURES_BEFORE_VOID",
+    "FIRST_LOCKOUT",
+    "LONGEST_LOCKOUT",
+    "SESSION_IDLE_LIMIT",
+    "Attempt",
+]
 
 PASSWORD_HISTORY = 10
 FAILURES_BEFORE_LOCKOUT = 5
 CHALLENGE_LIFETIME = timedelta(minutes=5)
-SESSION_IDLE_LIMIT = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=12)
 SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
 
@@ -110,15 +124,6 @@ class SessionNotFoundError(SignInError):
 
 
 @dataclass(frozen=True)
-class Attempt:
-    """Where a sign-in attempt comes from."""
-
-    ip: str
-    user_agent: str
-    device_id: str
-
-
-@dataclass(frozen=True)
 class NewSession:
     """A session about to start: its id, the hash of its token, and the device.
 
@@ -136,6 +141,10 @@ class NewSession:
 class SignInAccount(GuardedAccount, PasskeyHolder):
     """An account a person signs in to; it holds hashes, never secrets in clear."""
 
+    # Version 2: sessions, challenges and lockouts are values (sign_in_state);
+    # snapshots of version 1 held them as mappings and three parallel ones.
+    class_version = 2
+
     if TYPE_CHECKING:  # a class annotation would make the library build a dataclass
         _status: str
         principal_kind: str
@@ -146,16 +155,35 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
         self._status = AccountStatus.ACTIVE.value
         self.password_hash = password_hash
         self.password_history = [password_hash]
-        self.ip_failures: dict[str, int] = {}
-        self.ip_lock_levels: dict[str, int] = {}
-        self.ip_locked_until: dict[str, datetime] = {}
-        self.sessions: dict[str, dict[str, Any]] = {}
-        self.challenges: dict[str, dict[str, Any]] = {}
+        self.address_lockouts: dict[str, AddressLockout] = {}
+        self.sessions: dict[str, Session] = {}
+        self.challenges: dict[str, Challenge] = {}
         self.two_step_secret: str | None = None
         self.pending_two_step_secret: str | None = None
         self.last_code_step = 0
         self.recovery_code_hashes: list[str] = []
         self.last_login_at: datetime | None = None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot of version 1: mappings become values, three dicts one."""
+        failures = state.pop("ip_failures", {})
+        levels = state.pop("ip_lock_levels", {})
+        untils = state.pop("ip_locked_until", {})
+        state["address_lockouts"] = {
+            ip: AddressLockout(failures.get(ip, 0), levels.get(ip, 0), untils.get(ip))
+            for ip in {**failures, **levels, **untils}
+        }
+        state["sessions"] = {
+            sid: Session.from_dict(s) for sid, s in state.get("sessions", {}).items()
+        }
+        state["challenges"] = {
+            cid: Challenge.from_dict(c)
+            for cid, c in state.get("challenges", {}).items()
+        }
+        for name in ("_throttle", "_second_step_lock"):
+            if state.get(name) is not None:
+                state[name] = GuessingLock.from_dict(state[name])
 
     @property
     def status(self) -> AccountStatus:
@@ -192,8 +220,7 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
 
     def locked_until(self, ip: str, at: datetime) -> datetime | None:
         """Until when this address is locked out of this account, if it is."""
-        until = self.ip_locked_until.get(ip)
-        return until if until is not None and until > at else None
+        return self.address_lockouts.get(ip, NO_LOCKOUT).locked_at(at)
 
     def refuse_locked_out(self, attempt: Attempt, actor: Actor, at: datetime) -> None:
         """Record an attempt refused because its address is locked out."""
@@ -207,11 +234,13 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
         )
 
     def fail_password(self, attempt: Attempt, actor: Actor, at: datetime) -> None:
-        """Record a wrong password; the fifth in a row locks the address out."""
-        locked_until = None
-        if self.ip_failures.get(attempt.ip, 0) + 1 >= FAILURES_BEFORE_LOCKOUT:
-            level = self.ip_lock_levels.get(attempt.ip, 0)
-            locked_until = at + lockout_length(level)
+        """Record a wrong password; the fifth in a row locks the address out,
+        each lockout in a row twice as long as the one before."""
+        before = self.address_lockouts.get(attempt.ip, NO_LOCKOUT)
+        failures, lockouts, locked_until = before.failures + 1, before.level, None
+        if failures >= FAILURES_BEFORE_LOCKOUT:
+            locked_until = at + lockout_length(before.level)
+            failures, lockouts = 0, before.level + 1
         self._record(
             LoginFailed,
             actor,
@@ -220,6 +249,8 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
             user_agent=attempt.user_agent,
             device_id=attempt.device_id,
             locked_until=locked_until,
+            failures_in_a_row=failures,
+            lockouts_in_a_row=lockouts,
         )
         self._throttle_if_guessed(actor, at)
 
@@ -255,15 +286,14 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
 
     def challenge_device(self, challenge_id: str) -> str | None:
         """The hash of the device token the challenged sign-in presented."""
-        device: str | None = self.challenges[challenge_id].get("device_token_hash")
-        return device
+        return self.challenges[challenge_id].device_token_hash
 
     def live_challenge(self, challenge_id: str, at: datetime) -> Attempt:
         """The attempt a live challenge belongs to; InvalidCodeError if none."""
         challenge = self.challenges.get(challenge_id)
-        if challenge is None or challenge["expires_at"] <= at:
+        if challenge is None or challenge.expires_at <= at:
             raise InvalidCodeError(challenge_id)
-        return Attempt(challenge["ip"], challenge["user_agent"], challenge["device_id"])
+        return challenge.attempt
 
     def accepts_code_step(self, step: int) -> bool:
         """Whether a code of this time step is still unspent (replay guard)."""
@@ -370,10 +400,10 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
         session = self.sessions.get(session_id)
         if session is None:
             return None
-        ends = min(session["expires_at"], session["last_seen"] + SESSION_IDLE_LIMIT)
+        ends = session.ends_at()
         return ends if ends > at else None
 
-    def live_sessions(self, at: datetime) -> dict[str, dict[str, Any]]:
+    def live_sessions(self, at: datetime) -> dict[str, Session]:
         """The sessions that still admit requests."""
         return {
             sid: s
@@ -383,8 +413,7 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
 
     def session_needs_touch(self, session_id: str, at: datetime) -> bool:
         """Whether the session's use has not been noted for a while."""
-        last_seen: datetime = self.sessions[session_id]["last_seen"]
-        return at - last_seen >= SESSION_TOUCH_INTERVAL
+        return at - self.sessions[session_id].last_seen >= SESSION_TOUCH_INTERVAL
 
     def touch_session(self, session_id: str, actor: Actor, at: datetime) -> None:
         """Note that a session was used, if it has not been noted lately."""
@@ -396,8 +425,7 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
         session = self.sessions.get(session_id)
         if session is None:
             return None
-        auth_time: datetime = session.get("auth_time", session["started_at"])
-        return auth_time
+        return session.auth_time
 
     def revoke_session(
         self,
@@ -411,7 +439,7 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
         """End one live session (and, if asked, forget the device it came from)."""
         if session_id not in self.live_sessions(at):
             raise SessionNotFoundError(session_id)
-        device = self.sessions[session_id].get("device_token_hash")
+        device = self.sessions[session_id].device_token_hash
         self._record(
             SessionsRevoked, actor, at, session_ids=[session_id], reason=reason
         )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from domain.aggregate import Recorded, shared_event
 from domain.devices import with_device_token
 from domain.guessing_events import note_password_failure
+from domain.sign_in_state import NO_LOCKOUT, AddressLockout, Challenge, Session
 
-# Sessions and challenges are kept as small mappings of plain values, so that
-# snapshots of an account are plain JSON too.
+# Each ``apply`` assigns what its command decided; the values it assigns are
+# the frozen ones of ``sign_in_state``.
 
 
 @shared_event
@@ -42,23 +44,49 @@ class PasswordRehashed(Recorded.Event):
 
 @shared_event
 class LoginFailed(Recorded.Event):
-    """A wrong password; ``locked_until`` is set when it locked the address out."""
+    """A wrong password; ``locked_until`` is set when it locked the address out.
+
+    ``failures_in_a_row`` and ``lockouts_in_a_row`` are the address's counts
+    after this failure, as the command decided them (None in events recorded
+    before version 2, whose counts are derived as they were then).
+    """
 
     TOPIC = "sellerguard:LoginFailed"
+    class_version = 2
     ip: str
     user_agent: str
     device_id: str
     locked_until: datetime | None
+    failures_in_a_row: int | None
+    lockouts_in_a_row: int | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["failures_in_a_row"] = None
+        state["lockouts_in_a_row"] = None
 
     def apply(self, account: Any) -> None:
         note_password_failure(account, self.timestamp)
-        if self.locked_until is None:
-            account.ip_failures[self.ip] = account.ip_failures.get(self.ip, 0) + 1
-            return
-        account.ip_failures.pop(self.ip, None)
-        level = account.ip_lock_levels.get(self.ip, 0)
-        account.ip_lock_levels[self.ip] = level + 1
-        account.ip_locked_until[self.ip] = self.locked_until
+        before: AddressLockout = account.address_lockouts.get(self.ip, NO_LOCKOUT)
+        if self.failures_in_a_row is None or self.lockouts_in_a_row is None:
+            after = _counted_as_in_v1(before, self.locked_until)
+        else:
+            after = replace(
+                before,
+                failures=self.failures_in_a_row,
+                level=self.lockouts_in_a_row,
+                until=self.locked_until or before.until,
+            )
+        account.address_lockouts[self.ip] = after
+
+
+def _counted_as_in_v1(
+    before: AddressLockout, locked_until: datetime | None
+) -> AddressLockout:
+    """The address's lockout after a version-1 LoginFailed, as it was derived."""
+    if locked_until is None:
+        return replace(before, failures=before.failures + 1)
+    return AddressLockout(failures=0, level=before.level + 1, until=locked_until)
 
 
 @shared_event
@@ -89,15 +117,16 @@ class ChallengeIssued(Recorded.Event):
         state["device_token_hash"] = None
 
     def apply(self, account: Any) -> None:
-        account.ip_failures.pop(self.ip, None)
-        account.challenges[self.challenge_id] = {
-            "ip": self.ip,
-            "user_agent": self.user_agent,
-            "device_id": self.device_id,
-            "expires_at": self.expires_at,
-            "failures": 0,
-            "device_token_hash": self.device_token_hash,
-        }
+        lockout = account.address_lockouts.pop(self.ip, NO_LOCKOUT)
+        if replace(lockout, failures=0) != NO_LOCKOUT:
+            account.address_lockouts[self.ip] = replace(lockout, failures=0)
+        account.challenges[self.challenge_id] = Challenge(
+            ip=self.ip,
+            user_agent=self.user_agent,
+            device_id=self.device_id,
+            expires_at=self.expires_at,
+            device_token_hash=self.device_token_hash,
+        )
 
 
 @shared_event
@@ -115,7 +144,10 @@ class ChallengeCodeFailed(Recorded.Event):
         if self.voided:
             account.challenges.pop(self.challenge_id, None)
         else:
-            account.challenges[self.challenge_id]["failures"] += 1
+            challenge = account.challenges[self.challenge_id]
+            account.challenges[self.challenge_id] = replace(
+                challenge, failures=challenge.failures + 1
+            )
 
 
 @shared_event
@@ -146,9 +178,7 @@ class LoginSucceeded(Recorded.Event):
 
     def apply(self, account: Any) -> None:
         account.last_login_at = self.timestamp
-        account.ip_failures.pop(self.ip, None)
-        account.ip_lock_levels.pop(self.ip, None)
-        account.ip_locked_until.pop(self.ip, None)
+        account.address_lockouts.pop(self.ip, None)
         if self.device_token_hash and self.device_token_expires_at:
             account._device_tokens = with_device_token(
                 account.device_tokens,
@@ -163,16 +193,16 @@ class LoginSucceeded(Recorded.Event):
             account.last_code_step = self.code_step
         if self.recovery_code_hash is not None:
             account.recovery_code_hashes.remove(self.recovery_code_hash)
-        account.sessions[self.session_id] = {
-            "token_hash": self.token_hash,
-            "started_at": self.timestamp,
-            "last_seen": self.timestamp,
-            "expires_at": self.expires_at,
-            "ip": self.ip,
-            "device_id": self.device_id,
-            "auth_time": self.timestamp,
-            "device_token_hash": self.device_token_hash,
-        }
+        account.sessions[self.session_id] = Session(
+            token_hash=self.token_hash,
+            started_at=self.timestamp,
+            last_seen=self.timestamp,
+            expires_at=self.expires_at,
+            ip=self.ip,
+            device_id=self.device_id,
+            auth_time=self.timestamp,
+            device_token_hash=self.device_token_hash,
+        )
 
 
 @shared_event
@@ -183,7 +213,8 @@ class SessionTouched(Recorded.Event):
     session_id: str
 
     def apply(self, account: Any) -> None:
-        account.sessions[self.session_id]["last_seen"] = self.timestamp
+        session = account.sessions[self.session_id]
+        account.sessions[self.session_id] = replace(session, last_seen=self.timestamp)
 
 
 @shared_event

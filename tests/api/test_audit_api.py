@@ -270,7 +270,7 @@ def test_no_secret_appears_in_any_audit_response(client, auditor, shop, services
         ]
     stored = services.ledger.repository.get(UUID(shop["id"]))
     secrets = shop["secrets"] | set(stored.password_history)
-    secrets |= {s["token_hash"] for s in stored.sessions.values()}
+    secrets |= {s.token_hash for s in stored.sessions.values()}
     secrets |= set(stored.recovery_code_hashes) | {stored.two_step_secret}
 
     text = "\n".join(r.get_data(as_text=True) for r in responses)

@@ -11,6 +11,7 @@ from domain.sign_in import (
     LONGEST_LOCKOUT,
     NewSession,
 )
+from domain.username import Username
 from tests.domain.builders import CAFE, HOME, NOON, OWNER, recorded
 
 
@@ -85,3 +86,31 @@ def test_signing_in_forgets_the_address_failures_and_its_lockout_level(seller):
     assert seller.locked_until(HOME.ip, later) is None
     fail(seller, 1, at=later)
     assert seller.locked_until(HOME.ip, later) == later + FIRST_LOCKOUT
+
+
+def test_a_wrong_password_records_the_counts_it_decided(seller):
+    fail(seller, FAILURES_BEFORE_LOCKOUT - 1)
+    seller.collect_events()
+
+    fail(seller, 1)
+
+    [event] = seller.collect_events()
+    assert (event.failures_in_a_row, event.lockouts_in_a_row) == (0, 1)
+
+
+def test_replaying_a_lockout_gives_the_same_lockout():
+    seller = SellerAccount.register(
+        Username("Maria.Shop"), "maria@example.com", "hash-1", None, OWNER, NOON
+    )
+    fail(seller, FAILURES_BEFORE_LOCKOUT)
+    later = NOON + FIRST_LOCKOUT
+    fail(seller, FAILURES_BEFORE_LOCKOUT + 2, at=later)
+    events = seller.collect_events()
+
+    replayed = None
+    for event in events:
+        replayed = event.mutate(replayed)
+
+    assert replayed is not None
+    assert replayed.address_lockouts == seller.address_lockouts
+    assert replayed.locked_until(HOME.ip, later) == later + 2 * FIRST_LOCKOUT

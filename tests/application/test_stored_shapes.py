@@ -1,0 +1,132 @@
+"""Accounts stored before sessions, challenges and lockouts became values load.
+
+``stored_v1_seller_account.json`` holds the events and a snapshot of one
+seller account exactly as the previous version's code (main at 3034ff7)
+encoded them: version-1 LoginFailed events without the decided counts, and
+a snapshot with sessions and challenges as mappings and the lockout in three
+parallel mappings. ``then`` holds what that code answered about the account.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import StoredEvent
+
+from application.ledger import Ledger
+from domain.seller_account import SellerAccount
+from domain.sign_in import FAILURES_BEFORE_LOCKOUT, FIRST_LOCKOUT, Attempt
+from domain.sign_in_state import AddressLockout, Session
+from tests.domain.builders import OWNER
+
+RECORDED = json.loads(
+    Path(__file__).with_name("stored_v1_seller_account.json").read_text()
+)
+THEN = RECORDED["then"]
+MOMENT = datetime.fromisoformat(THEN["moment"])
+HOME = Attempt("203.0.113.7", "Firefox", "laptop")
+
+
+@pytest.fixture(scope="module")
+def ledger() -> Ledger:
+    return Ledger()
+
+
+def stored(item: dict[str, Any]) -> StoredEvent:
+    return StoredEvent(
+        originator_id=UUID(RECORDED["id"]),
+        originator_version=item["version"],
+        topic=item["topic"],
+        state=json.dumps(item["state"]).encode(),
+    )
+
+
+def replayed(ledger: Ledger) -> SellerAccount:
+    account = None
+    for item in RECORDED["events"]:
+        account = ledger.mapper.to_domain_event(stored(item)).mutate(account)
+    assert isinstance(account, SellerAccount)
+    return account
+
+
+def from_snapshot(ledger: Ledger) -> SellerAccount:
+    snapshot = ledger.mapper.to_domain_event(stored(RECORDED["snapshot"]))
+    account = snapshot.mutate(None)
+    assert isinstance(account, SellerAccount)
+    return account
+
+
+def answers(account: SellerAccount) -> dict[str, Any]:
+    """What the previous version's code answered about the account."""
+    locked_at = MOMENT - timedelta(minutes=9)
+    return {
+        "moment": THEN["moment"],
+        "locked_until": {
+            ip: None if until is None else until.isoformat()
+            for ip in THEN["locked_until"]
+            for until in [account.locked_until(ip, locked_at)]
+        },
+        "live_sessions": sorted(account.live_sessions(MOMENT)),
+        "session_expiry": {
+            s: str(account.session_expiry(s, MOMENT).isoformat())  # type: ignore[union-attr]
+            for s in ("s1", "s2")
+        },
+        "auth_time": {
+            s: account.session_auth_time(s).isoformat()  # type: ignore[union-attr]
+            for s in ("s1", "s2")
+        },
+        "throttled": account.guessing_throttled(MOMENT),
+        "challenges": sorted(account.challenges),
+        "challenge_attempt": list(
+            vars(account.live_challenge("ch-2", MOMENT)).values()
+        ),
+        "recovery_code_hashes": account.recovery_code_hashes,
+        "last_code_step": account.last_code_step,
+        "knows_device": [
+            account.knows_device("dev-1", MOMENT),
+            account.knows_device("dev-0", MOMENT),
+        ],
+    }
+
+
+def test_events_recorded_by_the_previous_version_replay_to_the_same_answers(ledger):
+    account = replayed(ledger)
+
+    assert answers(account) == THEN
+    assert all(isinstance(s, Session) for s in account.sessions.values())
+
+
+def test_a_snapshot_of_the_previous_shape_loads_as_its_events_replay(ledger):
+    assert vars(from_snapshot(ledger)) == vars(replayed(ledger))
+
+
+def test_the_lockouts_of_the_previous_shape_become_one_value_per_address(ledger):
+    account = from_snapshot(ledger)
+
+    assert account.address_lockouts[HOME.ip] == AddressLockout(
+        failures=0, level=2, until=datetime.fromisoformat(THEN["locked_until"][HOME.ip])
+    )
+    assert not hasattr(account, "ip_failures")
+
+
+def test_an_address_locked_out_twice_before_is_locked_out_four_times_as_long(ledger):
+    account = replayed(ledger)
+    at = MOMENT + timedelta(hours=1)
+
+    for _ in range(FAILURES_BEFORE_LOCKOUT):
+        account.fail_password(HOME, OWNER, at)
+
+    assert account.locked_until(HOME.ip, at) == at + 4 * FIRST_LOCKOUT
+
+
+def test_a_snapshot_of_the_new_shape_loads_the_same(ledger):
+    account = from_snapshot(ledger)
+    again = ledger.mapper.to_stored_event(Snapshot.take(account))
+
+    assert vars(ledger.mapper.to_domain_event(again).mutate(None)) == vars(account)
