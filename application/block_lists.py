@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +13,7 @@ from uuid import UUID
 from application.ledger import Changes, Ledger
 from application.ports import Clock
 from application.principals import Principal
-from application.read_models import Change, Delete, ProjectionRunner, Put, ViewStore
+from application.read_models import Change, Delete, Put, ViewStore
 from domain.actor import Actor
 from domain.block_list import (
     MAX_ACTIVE_BLOCKS,
@@ -96,19 +98,132 @@ class BlockLookup:
         return [Delete(BLOCKS, shop, event.buyer)]
 
 
+class ActiveBlocks:
+    """This process's index of the blocks and buyer links, for the check.
+
+    Loaded once from the block-lookup read model (its items and position,
+    read together), then kept current by reading the log's block and link
+    events after that position and applying the same changes the read model
+    applies. It answers as of at most ``staleness`` ago, and at once after
+    this process's own writes; so a check costs no query at all between
+    refreshes, and one (the log's head) per refresh when nothing changed.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        views: ViewStore,
+        staleness: float = CHECK_STALENESS,
+        page_size: int = 500,
+    ) -> None:
+        self.ledger = ledger
+        self.views = views
+        self.staleness = staleness
+        self.page_size = page_size
+        self._lookup = BlockLookup()
+        # shop -> buyer -> (scope, expires_at); buyer -> the usernames linked.
+        self._blocks: dict[str, dict[str, tuple[str, datetime | None]]] = {}
+        self._links: dict[str, dict[str, None]] = {}
+        self._position: int | None = None  # None until loaded
+        self._confirmed_at = float("-inf")
+        self._own_write = 0  # the newest position this process committed
+        self._lock = threading.Lock()
+        ledger.after_save(self._written)
+
+    def blocked(self, shop: str, buyer: str, now: datetime) -> bool:
+        """Whether a block in force in the shop covers the buyer or a linked id."""
+        self.refresh()
+        blocks = self._blocks.get(shop)
+        if not blocks:
+            return False
+        if _in_force(blocks.get(buyer), now, linked=False):
+            return True
+        return any(
+            _in_force(blocks.get(other), now, linked=True)
+            for other in self._links.get(buyer, ())
+        )
+
+    def refresh(self) -> None:
+        """Catch up with the log unless confirmed current within ``staleness``."""
+        started = time.monotonic()
+        if started - self._confirmed_at < self.staleness:
+            return
+        with self._lock:
+            if self._confirmed_at > started:
+                return  # another thread refreshed while this one waited
+            if self._position is None:
+                self._load()
+            self._follow(max(self.ledger.last_position(), self._own_write))
+            if (self._position or 0) >= self._own_write:
+                # Not when a write of ours landed after the head was read.
+                self._confirmed_at = time.monotonic()
+
+    def _written(self, position: int) -> None:
+        self._own_write = max(self._own_write, position)
+        self._confirmed_at = float("-inf")
+
+    def _load(self) -> None:
+        position, items = self.views.snapshot(self._lookup.name, self._lookup.views)
+        for view, key, item in items:
+            self._apply(Put(view, key, item.item_id, item.data))
+        self._position = position
+
+    def _follow(self, head: int) -> None:
+        start = self._position or 0
+        recorder = self.ledger.recorder
+        to_domain_event = self.ledger.mapper.to_domain_event
+        while start < head:
+            page = recorder.select_notifications(
+                start=start,
+                limit=self.page_size,
+                stop=head,
+                topics=self._lookup.topics,
+                inclusive_of_start=False,
+            )
+            for notification in page:
+                event = to_domain_event(notification)
+                for change in self._lookup.changes(event, notification.id):
+                    self._apply(change)
+            # A short page covers everything up to the head (see ProjectionRunner).
+            start = page[-1].id if len(page) >= self.page_size else head
+            self._position = start
+
+    def _apply(self, change: Change) -> None:
+        if change.view == BUYER_LINKS:
+            if isinstance(change, Put):
+                self._links.setdefault(change.key, {})[change.item_id] = None
+            return
+        if isinstance(change, Delete):
+            shop = self._blocks.get(change.key)
+            if shop is not None:
+                shop.pop(change.item_id, None)
+            return
+        expires = change.data["expires_at"]
+        self._blocks.setdefault(change.key, {})[change.item_id] = (
+            change.data["scope"],
+            None if expires is None else datetime.fromisoformat(expires),
+        )
+
+
+def _in_force(
+    block: tuple[str, datetime | None] | None, now: datetime, *, linked: bool
+) -> bool:
+    if block is None or (linked and block[0] != Scope.LINKED_IDS):
+        return False
+    return block[1] is None or now < block[1]
+
+
 class BlockLists:
     """Blocking buyers within the marketplace's limits, and checking blocks."""
 
     def __init__(
         self,
         ledger: Ledger,
-        views: ViewStore,
-        read_models: ProjectionRunner,
+        active: ActiveBlocks,
         clock: Clock,
     ) -> None:
         self.ledger = ledger
-        self.views = views
-        self.read_models = read_models
+        self.active = active
         self.clock = clock
 
     def view(self, principal: Principal) -> BlockListView:
@@ -191,30 +306,14 @@ class BlockLists:
     def check(self, seller_id: UUID, buyer: str, action: BuyerAction) -> CheckResult:
         """May this buyer do this in that shop? Only ordering is refused.
 
-        Answers from the block-lookup read model as of at most
-        ``CHECK_STALENESS`` ago: a block takes effect at checkout within that.
+        Answers from this process's index of the blocks, as of at most
+        ``CHECK_STALENESS`` ago: a block takes effect at checkout within that
+        (at once when this process recorded it).
         """
-        self.read_models.ensure_current(max_staleness=CHECK_STALENESS)
-        blocked = self._blocked(str(seller_id), buyer, self.clock.now())
+        blocked = self.active.blocked(str(seller_id), buyer, self.clock.now())
         return CheckResult(
             allowed=not (blocked and action is BuyerAction.PLACE_ORDER), blocked=blocked
         )
-
-    def _blocked(self, shop: str, buyer: str, now: datetime) -> bool:
-        if self._in_force(self.views.get(BLOCKS, shop, buyer), now):
-            return True
-        links = self.views.items(BUYER_LINKS, buyer, limit=1000)
-        return any(
-            self._in_force(self.views.get(BLOCKS, shop, link.item_id), now, linked=True)
-            for link in links
-        )
-
-    @staticmethod
-    def _in_force(item: Any, now: datetime, *, linked: bool = False) -> bool:
-        if item is None or (linked and item.data["scope"] != Scope.LINKED_IDS):
-            return False
-        expires = item.data["expires_at"]
-        return expires is None or now < datetime.fromisoformat(expires)
 
     def _lift(
         self, shop: UUID, buyer: str, command: Callable[[BlockList, datetime], None]

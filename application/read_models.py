@@ -98,6 +98,13 @@ class ViewStore(Protocol):
         """Delete the views' items and the projection's tracking, for a rebuild."""
         ...
 
+    def snapshot(
+        self, projection: str, views: Sequence[str]
+    ) -> tuple[int, list[tuple[str, str, Item]]]:
+        """The projection's position and every ``(view, key, item)`` of these
+        views, read at one moment (one statement)."""
+        ...
+
 
 class Projection(Protocol):
     """What one kind of read model makes of the events it reads."""

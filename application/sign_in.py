@@ -13,6 +13,7 @@ from uuid import UUID
 from application.accounts import LoginNames
 from application.ports import Authenticator, Clock, PasswordHasher
 from application.principals import (
+    SERVICE_KEY,
     BearerToken,
     Principal,
     UnauthorizedError,
@@ -235,6 +236,13 @@ class SignIn:
                 raise AccountClosedError(str(account.id))
             if status is AccountStatus.FROZEN:
                 raise AccountFrozenError(str(account.id))
+
+    def service(self, token: str) -> Principal | None:
+        """The service behind a live service key; None for anything else."""
+        try:
+            return self._authenticate_service(BearerToken.parse(token, (SERVICE_KEY,)))
+        except UnauthorizedError:
+            return None
 
     def _authenticate_service(self, parsed: BearerToken) -> Principal:
         # Services call at checkout rates: a key confirmed within the last

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -217,6 +217,25 @@ class SQLiteViewStore:
             for row in rows
         ]
 
+    def snapshot(
+        self, projection: str, views: Sequence[str]
+    ) -> tuple[int, list[tuple[str, str, Item]]]:
+        # One statement reads one snapshot: the items are at least as new as
+        # the position (a rebuild starting in between cannot tear them apart).
+        rows = (
+            self._file.connection()
+            .execute(
+                "SELECT t.position, i.view, i.key, i.item_id, i.position, i.data "
+                "FROM (SELECT coalesce((SELECT position FROM view_tracking "
+                "WHERE projection = ?), 0) AS position) AS t "
+                "LEFT JOIN view_items AS i "
+                "ON i.view IN (SELECT value FROM json_each(?))",
+                (projection, json.dumps(list(views))),
+            )
+            .fetchall()
+        )
+        return _snapshot(rows, self.sealer, json.loads)
+
     def reset(self, projection: str, views: Sequence[str]) -> None:
         with self._file.immediate() as c:
             c.execute("DELETE FROM view_tracking WHERE projection = ?", (projection,))
@@ -304,6 +323,15 @@ class PostgresViewStore:
             for row in rows
         ]
 
+    def snapshot(
+        self, projection: str, views: Sequence[str]
+    ) -> tuple[int, list[tuple[str, str, Item]]]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                self._sql["snapshot"], (projection, list(views))
+            ).fetchall()
+        return _snapshot(rows, self.sealer, lambda data: data)
+
     def reset(self, projection: str, views: Sequence[str]) -> None:
         with self.pool.connection() as conn:
             # Tracking first: its row lock waits for a runner mid-apply, so no
@@ -346,9 +374,25 @@ _PG = {
     "WHERE view = %s AND key = %s AND item_id = %s",
     "find": "SELECT key, item_id, position, data FROM {items} "
     "WHERE view = %s AND item_id = %s ORDER BY position DESC, key",
+    "snapshot": "SELECT t.position, i.view, i.key, i.item_id, i.position, i.data "
+    "FROM (SELECT coalesce((SELECT position FROM {tracking} "
+    "WHERE projection = %s), 0) AS position) AS t "
+    "LEFT JOIN {items} AS i ON i.view = ANY(%s)",
     "reset_tracking": "DELETE FROM {tracking} WHERE projection = %s",
     "reset_items": "DELETE FROM {items} WHERE view = ANY(%s)",
 }
+
+
+def _snapshot(
+    rows: Sequence[Any], sealer: ItemSealer, decode: Callable[[Any], Any]
+) -> tuple[int, list[tuple[str, str, Item]]]:
+    """A snapshot's rows (the position on each, items joined) as the views see them."""
+    position = int(rows[0][0]) if rows else 0
+    return position, [
+        (view, key, Item(item_id, at, sealer.open(view, key, item_id, decode(data))))
+        for _, view, key, item_id, at, data in rows
+        if view is not None
+    ]
 
 
 def open_view_store(settings: Settings) -> SQLiteViewStore | PostgresViewStore:

@@ -12,6 +12,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 
 from infrastructure.settings import Settings
 from interface import (
+    fast_check,
     logs,
     problems,
     rate_limits,
@@ -76,6 +77,7 @@ def create_app(
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.extensions[EXTENSION] = services or build_services(settings)
+    fast_check.install(app)  # the checkout check, in front of Flask
     request_context.install(app, settings.proxy_hops, settings.trusted_proxies)
     request_body.install(app)
     security_headers.install(app)

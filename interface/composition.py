@@ -11,7 +11,7 @@ from application.account_security import AccountSecurity
 from application.accounts import LoginNames
 from application.audit import Audit
 from application.audit_index import AuditIndexer
-from application.block_lists import BlockLists, BlockLookup
+from application.block_lists import ActiveBlocks, BlockLists, BlockLookup
 from application.credentials import Credentials
 from application.inactivity_sweep import InactivitySweep
 from application.ledger import Ledger
@@ -202,7 +202,7 @@ def build_services(
         sub_accounts=SubAccounts(names, credentials, clock),
         access=AccessChecks(ledger),
         platform_people=PlatformPeople(names, credentials, clock),
-        block_lists=BlockLists(ledger, views, read_models, clock),
+        block_lists=BlockLists(ledger, ActiveBlocks(ledger, views), clock),
         recovery=Recovery(
             names, credentials, vault, clock, links, inspector=DocumentInspector()
         ),

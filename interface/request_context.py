@@ -102,11 +102,30 @@ def anonymous() -> Actor:
     return Actor(ActorKind.ANONYMOUS, None, request_id(), client_ip())
 
 
-def _begin() -> None:
-    offered = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = (
-        offered if ACCEPTABLE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+def new_request_id(offered: str) -> str:
+    """The client's request id when acceptable, else a new one."""
+    return offered if ACCEPTABLE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+
+
+def log_request(
+    rid: str, method: str, path: str, status: int, started: float, ip: str | None
+) -> None:
+    """The access-log line of one request (``started``: its perf_counter)."""
+    logger.info(
+        "request",
+        extra={
+            "request_id": rid,
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "ip": ip,
+        },
     )
+
+
+def _begin() -> None:
+    g.request_id = new_request_id(request.headers.get(REQUEST_ID_HEADER, ""))
     g.started = time.perf_counter()
 
 
@@ -116,15 +135,7 @@ def _finish(response: Response) -> Response:
         _begin()
         rid = g.request_id
     response.headers[REQUEST_ID_HEADER] = rid
-    logger.info(
-        "request",
-        extra={
-            "request_id": rid,
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - g.started) * 1000, 2),
-            "ip": client_ip(),
-        },
+    log_request(
+        rid, request.method, request.path, response.status_code, g.started, client_ip()
     )
     return response

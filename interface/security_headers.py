@@ -14,6 +14,16 @@ INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 CACHEABLE = ("/api/v1/openapi.json", "/docs", "/healthz")
 
 
+# What every API response in JSON wears (the checkout check's lean path too).
+API_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", API_CSP),
+    ("Cache-Control", "no-store"),
+)
+
+
 def install(app: Flask) -> None:
     """Add the security headers to every response."""
     app.after_request(add_headers)
@@ -22,9 +32,8 @@ def install(app: Flask) -> None:
 def add_headers(response: Response) -> Response:
     """nosniff, no referrer, no framing, a CSP, and no-store where it matters."""
     headers = response.headers
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "no-referrer"
-    headers["X-Frame-Options"] = "DENY"
+    for name, value in API_HEADERS[:3]:
+        headers[name] = value
     if "Content-Security-Policy" not in headers:
         headers["Content-Security-Policy"] = _policy(response)
     if headers.get("Content-Disposition", "").startswith("attachment"):

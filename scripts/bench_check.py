@@ -6,9 +6,13 @@ loopback); rounds alternate between the two and the ratio is the median of
 the rounds. The check is the real one: a service key authenticated, the read
 model caught up with the log, a shop with blocks and a linked buyer.
 
-    .venv/bin/python scripts/bench_check.py [--seconds 5] [--rounds 3]
+    nice -n 5 .venv/bin/python scripts/bench_check.py [--seconds 5] [--rounds 3]
 
-Budget (ARCHITECTURE.md): at least 0.7x the bare endpoint.
+Budget (ARCHITECTURE.md, v1.1): at least 0.85x the bare endpoint. The p99
+latency of each is printed beside (median over rounds of each round's p99,
+measured by the clients, so it includes their own queueing). CPU time of
+the servers' workers is reported too: on a shared machine, requests/s move
+with the neighbours' load, the ratio within one round much less.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ GUNICORN = [
     "warning",
 ]
 CLIENT_PROCESSES = 4
+BUDGET = 0.85
 OPERATOR = Actor(ActorKind.SYSTEM, "bench")
 
 
@@ -116,19 +121,22 @@ def serve(
 def _client(port: int, path: str, key: str, seconds: float, queue: object) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port)
     headers = {"Authorization": f"Bearer {key}"}
-    done = errors = 0
-    stop = time.monotonic() + seconds
-    while time.monotonic() < stop:
+    errors = 0
+    latencies: list[float] = []
+    clock = time.perf_counter
+    stop = clock() + seconds
+    while (started := clock()) < stop:
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         response.read()
-        done += 1
+        latencies.append(clock() - started)
         errors += response.status != 200
-    queue.put((done, errors))  # type: ignore[attr-defined]
+    queue.put((latencies, errors))  # type: ignore[attr-defined]
 
 
-def load(port: int, path: str, key: str, seconds: float) -> tuple[float, int]:
-    queue: multiprocessing.Queue[tuple[int, int]] = multiprocessing.Queue()
+def load(port: int, path: str, key: str, seconds: float) -> tuple[float, int, float]:
+    """Requests/s, non-200 answers and the p99 latency (ms) of one round."""
+    queue: multiprocessing.Queue[tuple[list[float], int]] = multiprocessing.Queue()
     clients = [
         multiprocessing.Process(target=_client, args=(port, path, key, seconds, queue))
         for _ in range(CLIENT_PROCESSES)
@@ -138,7 +146,23 @@ def load(port: int, path: str, key: str, seconds: float) -> tuple[float, int]:
     results = [queue.get() for _ in clients]
     for client in clients:
         client.join()
-    return sum(d for d, _ in results) / seconds, sum(e for _, e in results)
+    latencies = sorted(t for found, _ in results for t in found)
+    p99 = latencies[int(len(latencies) * 0.99)] * 1000 if latencies else float("nan")
+    return len(latencies) / seconds, sum(e for _, e in results), p99
+
+
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    """User + system CPU time of a server's worker processes so far (Linux)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    for pid in children.read_text().split():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def _free_port() -> int:
@@ -167,14 +191,23 @@ def main() -> None:
         bare, bare_port = serve("scripts.bench_check:bare_app()", env, *shape)
         try:
             ratios, our_rates, bare_rates, errors = [], [], [], 0
+            our_p99s, bare_p99s, our_cpu, bare_cpu = [], [], [], []
             load(our_port, path, key, 1.0)  # warm up both
             load(bare_port, path, key, 1.0)
             for _ in range(args.rounds):
-                bare_rate, _ = load(bare_port, path, key, args.seconds)
-                our_rate, our_errors = load(our_port, path, key, args.seconds)
+                before = cpu_seconds(bare)
+                bare_rate, _, bare_p99 = load(bare_port, path, key, args.seconds)
+                bare_cpu.append(
+                    (cpu_seconds(bare) - before) / (bare_rate * args.seconds)
+                )
+                before = cpu_seconds(ours)
+                our_rate, our_errors, our_p99 = load(our_port, path, key, args.seconds)
+                our_cpu.append((cpu_seconds(ours) - before) / (our_rate * args.seconds))
                 ratios.append(our_rate / bare_rate)
                 our_rates.append(our_rate)
                 bare_rates.append(bare_rate)
+                our_p99s.append(our_p99)
+                bare_p99s.append(bare_p99)
                 errors += our_errors
         finally:
             for process in (ours, bare):
@@ -185,14 +218,23 @@ def main() -> None:
         f"{CLIENT_PROCESSES} client processes; "
         f"{args.rounds} rounds of {args.seconds:.0f} s"
     )
+    median = statistics.median
     print(
-        f"block-list check:    {statistics.median(our_rates):8,.0f} requests/s "
-        f"({errors} non-200)"
+        f"block-list check:    {median(our_rates):8,.0f} requests/s, "
+        f"p99 {median(our_p99s):5.2f} ms, "
+        f"worker CPU {median(our_cpu) * 1e6:4.0f} us/request ({errors} non-200)"
     )
-    print(f"bare Flask endpoint: {statistics.median(bare_rates):8,.0f} requests/s")
-    ratio = statistics.median(ratios)
-    verdict = "within" if ratio >= 0.7 else "UNDER"
-    print(f"ratio (median of rounds): {ratio:.2f}x ({verdict} the 0.7x budget)")
+    print(
+        f"bare Flask endpoint: {median(bare_rates):8,.0f} requests/s, "
+        f"p99 {median(bare_p99s):5.2f} ms, "
+        f"worker CPU {median(bare_cpu) * 1e6:4.0f} us/request"
+    )
+    ratio = median(ratios)
+    verdict = "within" if ratio >= BUDGET else "UNDER"
+    print(
+        f"ratio (median of rounds): {ratio:.2f}x ({verdict} the {BUDGET}x budget); "
+        f"rounds: {', '.join(f'{r:.2f}' for r in ratios)}"
+    )
 
 
 if __name__ == "__main__":

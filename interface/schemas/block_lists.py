@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -9,8 +10,9 @@ import marshmallow as ma
 from domain.block_list import BlockReason, BuyerAction, Duration, Scope
 from interface.schemas.fields import Timestamp
 
+BUYER_PATTERN = re.compile(r"^[^\s/\x00-\x1f\x7f]{1,64}\Z")
 BUYER = ma.validate.Regexp(
-    r"^[^\s/\x00-\x1f\x7f]{1,64}\Z",
+    BUYER_PATTERN,
     error="A buyer is a username of 1 to 64 characters without spaces or slashes.",
 )
 
