@@ -46,22 +46,11 @@ class RecoveryQueues:
                 )
             ]
         case_id = str(event.originator_id)
-        status = _status_after(event)
+        after = event.status_after()
+        if after is None:
+            return []
+        status = after.value
         moves: list[Change] = [
             Delete(CASES, s.value, case_id) for s in CaseStatus if s.value != status
         ]
         return [*moves, Put(CASES, status, case_id, {}), Put(CASES, ALL, case_id, {})]
-
-
-def _status_after(event: Any) -> str:
-    if isinstance(event, RecoveryCase.Opened):
-        return CaseStatus.AWAITING_DOCUMENTS.value
-    if isinstance(event, RecoveryCase.DocumentReceived):
-        return CaseStatus.UNDER_REVIEW.value
-    if isinstance(event, RecoveryCase.Decided):
-        return (
-            CaseStatus.APPROVED if event.decision == "approve" else CaseStatus.REJECTED
-        ).value
-    if isinstance(event, RecoveryCase.Objected):
-        return CaseStatus.DISPUTED.value
-    return CaseStatus.CLOSED.value

@@ -44,6 +44,11 @@ class Decision(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
 
+    @property
+    def status_after(self) -> CaseStatus:
+        """Where the verdict leaves the case."""
+        return CaseStatus.APPROVED if self is Decision.APPROVE else CaseStatus.REJECTED
+
 
 class RecoveryError(SellerGuardError):
     """Base of the recovery errors; never raised directly."""
@@ -119,6 +124,10 @@ class RecoveryCase(Recorded):
     class Event(Recorded.Event):
         TOPIC = "sellerguard:RecoveryCase.Event"
 
+        def status_after(self) -> CaseStatus | None:
+            """Where the event leaves the case; None if it does not move it."""
+            return None
+
     class Opened(Event, Recorded.Created):
         """An agent opened the case; the account was frozen in the same commit."""
 
@@ -127,6 +136,9 @@ class RecoveryCase(Recorded):
         reason: str
         contact_email: str
         upload_token_hash: str
+
+        def status_after(self) -> CaseStatus:
+            return CaseStatus.AWAITING_DOCUMENTS
 
         def apply(self, case: RecoveryCase) -> None:
             case._opened_by = self.actor.id
@@ -141,6 +153,9 @@ class RecoveryCase(Recorded):
         size: int
         content_type: str
 
+        def status_after(self) -> CaseStatus:
+            return CaseStatus.UNDER_REVIEW
+
         def apply(self, case: RecoveryCase) -> None:
             case.documents[self.document_id] = {
                 "doc_type": self.doc_type,
@@ -149,7 +164,7 @@ class RecoveryCase(Recorded):
                 "content_type": self.content_type,
                 "received_at": self.timestamp,
             }
-            case._status = CaseStatus.UNDER_REVIEW.value
+            case._status = self.status_after().value
 
     class DocumentViewed(Event):
         """An agent looked at a document."""
@@ -166,11 +181,11 @@ class RecoveryCase(Recorded):
         reset_token_hash: str | None
         reset_expires_at: datetime | None
 
+        def status_after(self) -> CaseStatus:
+            return Decision(self.decision).status_after
+
         def apply(self, case: RecoveryCase) -> None:
-            approved = self.decision == Decision.APPROVE
-            case._status = (
-                CaseStatus.APPROVED if approved else CaseStatus.REJECTED
-            ).value
+            case._status = self.status_after().value
             case.reset_token_hash = self.reset_token_hash
             case.reset_expires_at = self.reset_expires_at
 
@@ -181,8 +196,11 @@ class RecoveryCase(Recorded):
         TOPIC = "sellerguard:RecoveryCase.Objected"
         note: str
 
+        def status_after(self) -> CaseStatus:
+            return CaseStatus.DISPUTED
+
         def apply(self, case: RecoveryCase) -> None:
-            case._status = CaseStatus.DISPUTED.value
+            case._status = self.status_after().value
             case.reset_token_hash = None
             case.reset_expires_at = None
 
@@ -192,8 +210,11 @@ class RecoveryCase(Recorded):
         TOPIC = "sellerguard:RecoveryCase.Closed"
         outcome: str
 
+        def status_after(self) -> CaseStatus:
+            return CaseStatus.CLOSED
+
         def apply(self, case: RecoveryCase) -> None:
-            case._status = CaseStatus.CLOSED.value
+            case._status = self.status_after().value
             case.reset_token_hash = None
 
     def __init__(

@@ -142,3 +142,31 @@ def test_viewing_a_document_is_recorded_and_an_unknown_one_is_not_found(case):
     assert recorded(case) == ["DocumentViewed"]
     with pytest.raises(DocumentNotFoundError):
         case.view_document("doc-2", SECOND, NOON)
+
+
+@pytest.mark.parametrize("decision", list(Decision))
+def test_each_event_names_the_status_it_leaves_the_case_in(decision):
+    case = RecoveryCase.open(
+        uuid4(), uuid4(), "takeover", "maria@example.com", "upload-hash", OPENER, NOON
+    )
+    receive(case)
+    case.view_document("doc-1", SECOND, NOON)
+    case.decide(decision, "seen", "reset-hash", SECOND, NOON)
+    case.object("not me", OWNER, NOON)
+    case.close("false_alarm", SECOND, NOON)
+
+    replayed, statuses = None, []
+    for event in case.collect_events():
+        replayed = event.mutate(replayed)
+        named = event.status_after()
+        assert named in (None, replayed.status)
+        statuses.append(named)
+
+    assert statuses == [
+        CaseStatus.AWAITING_DOCUMENTS,
+        CaseStatus.UNDER_REVIEW,
+        None,
+        decision.status_after,
+        CaseStatus.DISPUTED,
+        CaseStatus.CLOSED,
+    ]
