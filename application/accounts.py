@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
-from application.ledger import Ledger
+from application.ledger import Changes, ClaimTakenError, Ledger, Saved
 from domain.actor import Actor
-from domain.aggregate import Recorded
 from domain.errors import SellerGuardError
 from domain.sign_in import SignInAccount
 from domain.username import Username
 from domain.username_index import UsernameIndex
+
+N = TypeVar("N", bound=SignInAccount)
 
 
 class UsernameTakenError(SellerGuardError):
@@ -86,18 +87,29 @@ class LoginNames:
     def save_new(
         self,
         name: Username,
-        account: SignInAccount,
+        build: Callable[[Changes], N],
         actor: Actor,
         at: datetime,
-        *others: Recorded,
-    ) -> int:
-        """Save a new account with its name's claim, all in one commit."""
-        claim = UsernameIndex.claim(
-            name, self.namespace, account.id, account.principal_kind, actor, at
-        )
+    ) -> Saved[N]:
+        """Save a new account with its name's claim, all in one commit.
+
+        ``build`` makes the new account (and commands what else the commit
+        changes, loaded through the :class:`Changes` it is given). Only a
+        claim that exists is ``username_taken``; any other conflict (the
+        seller's own aggregate changed by a concurrent commit) runs ``build``
+        again on fresh state.
+        """
+
+        def run(changes: Changes) -> N:
+            account = changes.add(build(changes))
+            changes.claim(
+                UsernameIndex.claim(
+                    name, self.namespace, account.id, account.principal_kind, actor, at
+                )
+            )
+            return account
+
         try:
-            recordings = self.ledger.save(account, claim, *others)
-        except IntegrityError:
-            # Someone claimed the name between our check and our commit.
+            return self.ledger.commit(run)
+        except ClaimTakenError:
             raise UsernameTakenError(name.value) from None
-        return max(r.notification.id for r in recordings)

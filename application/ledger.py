@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, NamedTuple, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
+from eventsourcing.persistence import (
+    EventStore,
+    IntegrityError,
+    JSONTranscoder,
+    PersistenceError,
+)
 from eventsourcing.utils import Environment
 
 from application.transcodings import VALUE_TRANSCODINGS, ActorAsDict, DateAsISO
@@ -31,11 +41,23 @@ RETRY_PAUSE = 0.002
 T = TypeVar("T")
 A = TypeVar("A", bound=Recorded)
 
+log = logging.getLogger(__name__)
+
 
 class ConcurrentUpdateError(SellerGuardError):
     """Others kept changing the same thing at once; try again."""
 
     code = "concurrent_update"
+
+
+class ClaimTakenError(SellerGuardError):
+    """A commit's claim (an index aggregate such as a login name) exists already."""
+
+    code = "claim_taken"
+
+    def __init__(self, claim_id: UUID) -> None:
+        super().__init__(str(claim_id))
+        self.claim_id = claim_id
 
 
 class PreconditionFailedError(SellerGuardError):
@@ -126,6 +148,15 @@ class Ledger(Application[UUID]):
             for listener in self._listeners:
                 listener(position)
 
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshots after a commit that has landed; failing to take one is no
+        failure of the commit (a snapshot only makes loading cheaper, and
+        another process may have taken the same one first)."""
+        try:
+            super()._take_snapshots(processing_event)
+        except PersistenceError as error:
+            log.warning("snapshot not taken: %s", type(error).__name__)
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(ActorAsDict())
@@ -191,7 +222,13 @@ class Ledger(Application[UUID]):
         ``build`` loads fresh aggregates through the :class:`Changes` it is
         given (and adds new ones), commands them and returns a result. A
         conflicting save spoils the aggregate objects, so after one ``build``
-        runs again on fresh state. The position is 0 when nothing was recorded.
+        runs again on fresh state. A conflict on a claim (a new index
+        aggregate, see :meth:`Changes.claim`) that now exists is not retried:
+        :class:`ClaimTakenError`. The position is 0 when nothing was recorded.
+
+        The store settles a commit whose outcome a lost connection left
+        unknown by reading it back, so a conflict here is never our own
+        earlier attempt colliding with itself.
         """
         for attempt in range(SAVE_ATTEMPTS):
             changes = Changes(self)
@@ -202,6 +239,11 @@ class Ledger(Application[UUID]):
             try:
                 recordings = self.save(*changed)
             except IntegrityError:
+                # Either a claim is taken (final) or something else in the
+                # commit changed meanwhile (reload and try again).
+                for claim_id in changes.claims:
+                    if self.exists(claim_id):
+                        raise ClaimTakenError(claim_id) from None
                 _pause(attempt)
                 continue
             return Saved(
@@ -223,6 +265,7 @@ class Changes:
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
         self._seen: dict[UUID, Recorded] = {}
+        self.claims: list[UUID] = []
 
     def load(self, aggregate_id: UUID, kind: type[A]) -> A:
         """A fresh ``kind`` to command; AggregateNotFoundError if none."""
@@ -237,6 +280,12 @@ class Changes:
         """Save this aggregate (new, or loaded elsewhere) with the commit."""
         self._seen[aggregate.id] = aggregate
         return aggregate
+
+    def claim(self, index: A) -> A:
+        """Save this new index aggregate with the commit; if another commit
+        created it first, the commit fails with :class:`ClaimTakenError`."""
+        self.claims.append(index.id)
+        return self.add(index)
 
     def changed(self) -> list[Recorded]:
         """The aggregates with events to record."""

@@ -44,8 +44,12 @@ class PlatformPeople:
             password, PasswordContext(username, email)
         )
         at = self.clock.now()
-        account = StaffAccount.create(name, email, role, password_hash, actor, at)
-        self.names.save_new(name, account, actor, at)
+        account = self.names.save_new(
+            name,
+            lambda _: StaffAccount.create(name, email, role, password_hash, actor, at),
+            actor,
+            at,
+        ).result
         return account.id
 
     def create_service_key(

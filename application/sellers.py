@@ -36,8 +36,12 @@ class Sellers:
             password, PasswordContext(username, email, birth_date)
         )
         at = self.clock.now()
-        account = SellerAccount.register(
-            name, email, password_hash, birth_date, actor, at
+        account, position = self.names.save_new(
+            name,
+            lambda _: SellerAccount.register(
+                name, email, password_hash, birth_date, actor, at
+            ),
+            actor,
+            at,
         )
-        position = self.names.save_new(name, account, actor, at)
         return account_view(account, position)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from application.accounts import AccountView, LoginNames, account_view
 from application.credentials import Credentials
+from application.ledger import Changes
 from application.ports import Clock
 from application.principals import Principal
 from domain.actor import Actor
@@ -43,12 +44,16 @@ class SubAccounts:
             password, PasswordContext(username, email)
         )
         at = self.clock.now()
-        shop = self.ledger.load(seller.id, SellerAccount)
-        account = SubAccount.create(
-            seller.id, name, email, role, password_hash, actor, at
-        )
-        shop.add_sub_account(account.id, actor, at)
-        position = self.names.save_new(name, account, actor, at, shop)
+
+        def build(changes: Changes) -> SubAccount:
+            shop = changes.load(seller.id, SellerAccount)
+            account = SubAccount.create(
+                seller.id, name, email, role, password_hash, actor, at
+            )
+            shop.add_sub_account(account.id, actor, at)
+            return account
+
+        account, position = self.names.save_new(name, build, actor, at)
         return account_view(account, position)
 
     def list(self, seller: Principal) -> list[AccountView]:

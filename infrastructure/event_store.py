@@ -67,6 +67,11 @@ def postgres_env(url: str) -> dict[str, str]:
         raise SettingsError(msg) from None
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # Settles a commit that a lost connection left unknown by reading it
+        # back, instead of the library's blind retry (a false conflict).
+        "APPLICATION_RECORDER_TOPIC": (
+            "infrastructure.postgres_recorder:SettlingApplicationRecorder"
+        ),
         "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
         "POSTGRES_HOST": str(params.get("host") or "127.0.0.1"),
         "POSTGRES_PORT": str(params.get("port") or "5432"),

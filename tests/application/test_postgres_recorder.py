@@ -1,0 +1,57 @@
+"""The ledger's PostgreSQL recorder passes the library's own recorder tests."""
+
+from __future__ import annotations
+
+import getpass
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.tests.persistence import ApplicationRecorderTestCase
+
+from infrastructure.postgres_recorder import SettlingApplicationRecorder
+from tests.conftest import POSTGRES_URL, require_postgres
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(autouse=True)
+def schema(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A schema of the test's own, for the library's test case to fill."""
+    require_postgres()
+    name = f"sg_rec_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    request.instance.schema = name
+    yield
+    request.instance.close()
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+class TestSettlingApplicationRecorder(
+    ApplicationRecorderTestCase[SettlingApplicationRecorder]
+):
+    schema = ""
+    datastore: PostgresDatastore | None = None
+
+    def create_recorder(self) -> SettlingApplicationRecorder:
+        url = urlsplit(POSTGRES_URL)
+        self.datastore = PostgresDatastore(
+            dbname=url.path.lstrip("/"),
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 5432,
+            user=url.username or getpass.getuser(),
+            password=url.password or "",
+            schema=self.schema,
+        )
+        recorder = SettlingApplicationRecorder(self.datastore)
+        recorder.create_table()
+        return recorder
+
+    def close(self) -> None:
+        if self.datastore is not None:
+            self.datastore.close()
