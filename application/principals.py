@@ -76,7 +76,8 @@ def principal_of(
         role, shop, two_step = None, account.id, False
     else:
         role, shop = account.role, account.employer_id or account.id
-        two_step = account.two_step_enabled
+        # A passkey is a second step too (staff may meet the rule with one).
+        two_step = account.two_step_enabled or account.has_passkeys
     return Principal(
         kind=ActorKind(account.principal_kind),
         id=account.id,

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from application.accounts import LoginNames
@@ -21,6 +22,7 @@ from application.principals import (
     principal_of,
 )
 from domain.actor import Actor
+from domain.passkeys import PasskeyNotFoundError, PasskeyRejectedError
 from domain.seller_account import SellerAccount
 from domain.service_key import ServiceKey
 from domain.sign_in import (
@@ -36,6 +38,7 @@ from domain.sign_in import (
 )
 
 SECOND_STEP_METHODS = ("totp", "recovery_code")
+PASSKEY = "passkey"
 SERVICE_KEY_FRESHNESS = 0.05  # seconds
 DEVICE_TOKEN = "sgd1"  # noqa: S105 - a version tag, not a secret
 
@@ -62,11 +65,20 @@ def device_token_hash(token: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class ChallengeView:
-    """The password was right; a second-step code is needed."""
+    """The password was right; a second step is needed (a code, or a passkey
+    answering ``passkey_options``)."""
 
     challenge_id: str
     methods: tuple[str, ...]
     expires_at: datetime
+    passkey_options: dict[str, Any] | None = None
+
+
+def second_step_methods(account: SignInAccount) -> tuple[str, ...]:
+    """How the account proves the second step: codes when two-step is on,
+    a passkey when it has one; none means the password is enough."""
+    codes = SECOND_STEP_METHODS if account.two_step_enabled else ()
+    return codes + ((PASSKEY,) if account.has_passkeys else ())
 
 
 def recovery_code_hash(code: str) -> str:
@@ -131,8 +143,8 @@ class SignIn:
             if self.hasher.needs_rehash(account.password_hash)
             else None
         )
-        if account.two_step_enabled:
-            return self._challenge(account.id, attempt, actor, rehash, device.hash)
+        if second_step_methods(account):
+            return self._challenge(account, attempt, actor, rehash, device.hash)
         return self._start_session(account.id, attempt, actor, device, rehash=rehash)
 
     def complete_challenge(
@@ -268,12 +280,13 @@ class SignIn:
 
     def _challenge(
         self,
-        account_id: UUID,
+        account: SignInAccount,
         attempt: Attempt,
         actor: Actor,
         rehash: str | None,
         device_hash: str | None,
     ) -> ChallengeView:
+        account_id = account.id
         challenge_id = f"{account_id.hex}.{secrets.token_urlsafe(16)}"
         now = self.clock.now()
 
@@ -285,7 +298,13 @@ class SignIn:
             )
 
         expires_at, _ = self.ledger.update(account_id, SignInAccount, issue)
-        return ChallengeView(challenge_id, SECOND_STEP_METHODS, expires_at)
+        return self._challenge_view(account, challenge_id, expires_at)
+
+    def _challenge_view(
+        self, account: SignInAccount, challenge_id: str, expires_at: datetime
+    ) -> ChallengeView:
+        """What the 202 of a password sign-in offers (passkeys add options)."""
+        return ChallengeView(challenge_id, second_step_methods(account), expires_at)
 
     def _start_session(
         self,
@@ -298,6 +317,7 @@ class SignIn:
         challenge_id: str | None = None,
         code_step: int | None = None,
         recovery_code_hash: str | None = None,
+        passkey_use: PasskeyUse | None = None,
     ) -> SessionGrant:
         token = BearerToken.mint_session(account_id)
         minted = _Device(f"{DEVICE_TOKEN}.{secrets.token_urlsafe(32)}")
@@ -313,6 +333,8 @@ class SignIn:
                 and recovery_code_hash not in account.recovery_code_hashes
             ):
                 raise InvalidCodeError(str(account_id))  # spent meanwhile
+            if passkey_use is not None:
+                passkey_use.record(account, actor, now)  # its counter moves on
             if rehash:
                 account.rehash_password(rehash, actor, now)
             # A valid token presented here is handed back; one presented to
@@ -344,6 +366,25 @@ class SignIn:
         self, account_id: UUID, command: Callable[[SignInAccount], None]
     ) -> int:
         return self.ledger.update(account_id, SignInAccount, command).position
+
+
+@dataclass(frozen=True)
+class PasskeyUse:
+    """A verified passkey signature a sign-in rests on, and its counter."""
+
+    passkey_id: str
+    sign_count: int
+
+    def record(self, account: SignInAccount, actor: Actor, at: datetime) -> None:
+        """Note the use on fresh state; refused if a use got there first and
+        the counter no longer moves forward (or the passkey was removed)."""
+        try:
+            passkey = account.passkey(self.passkey_id)
+        except PasskeyNotFoundError:
+            raise PasskeyRejectedError("removed") from None
+        if passkey.counter_regressed(self.sign_count):
+            raise PasskeyRejectedError("counter")
+        account.use_passkey(self.passkey_id, self.sign_count, actor, at)
 
 
 @dataclass(frozen=True)

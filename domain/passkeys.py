@@ -278,6 +278,8 @@ class PasskeyHolder(Recorded):
         at: datetime,
     ) -> None:
         """Record a refused sign-in whose counter went backwards."""
+        if passkey_id not in self.passkey_records:
+            return  # removed meanwhile: nothing left to suspect
         passkey = self.passkey(passkey_id)
         self._record(
             PasskeyCloneSuspected,

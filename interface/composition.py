@@ -24,6 +24,7 @@ from application.notices import (
     payout_notices,
 )
 from application.outbox import Outbox, OutboxDispatcher
+from application.passkey_sign_in import PasskeySignIn
 from application.passkeys import Passkeys
 from application.payouts import Payouts
 from application.platform_people import PlatformPeople
@@ -38,7 +39,6 @@ from application.security_center_views import SecurityCenterViews
 from application.security_dashboard import SecurityDashboard
 from application.security_views import Alerts, LoginHistory
 from application.sellers import Sellers
-from application.sign_in import SignIn
 from application.store_activity import ActivityLedger, StoreActivity, StoreDirectory
 from application.store_inspection import StoreInspection
 from application.sub_accounts import SubAccounts
@@ -75,7 +75,7 @@ class Services:
     views: ViewStore
     read_models: ProjectionRunner
     sellers: Sellers
-    sign_in: SignIn
+    sign_in: PasskeySignIn
     account_security: AccountSecurity
     sub_accounts: SubAccounts
     access: AccessChecks
@@ -197,7 +197,7 @@ def build_services(
         views=views,
         read_models=read_models,
         sellers=Sellers(names, credentials, clock),
-        sign_in=SignIn(names, hasher, authenticator, clock),
+        sign_in=PasskeySignIn(names, hasher, authenticator, clock, webauthn),
         account_security=AccountSecurity(ledger, credentials, authenticator, clock),
         sub_accounts=SubAccounts(names, credentials, clock),
         access=AccessChecks(ledger),

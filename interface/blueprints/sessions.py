@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, json, request
 from flask_smorest import Blueprint
 
+from application.passkeys import CeremonyOptions
 from application.sign_in import ChallengeView, SessionGrant
 from domain.actor import ActorKind
 from domain.roles import OWN_ACCOUNT
@@ -17,6 +18,11 @@ from interface.blueprints.documenting import problems
 from interface.composition import services
 from interface.rate_limits import limited
 from interface.request_context import anonymous, client_ip
+from interface.schemas.passkeys import (
+    CeremonyOptionsSchema,
+    PasskeySignInOptionsSchema,
+    PasskeySignInSchema,
+)
 from interface.schemas.sessions import (
     AuthTimeSchema,
     ChallengeAnswerSchema,
@@ -73,10 +79,44 @@ def create_session(body: dict[str, Any]) -> SessionGrant | Response:
 @blp.response(201, SessionGrantSchema, description="Signed in")
 @problems(blp, 400, 401, 403, 422)
 def answer_challenge(body: dict[str, Any]) -> SessionGrant:
-    """Finish signing in with a code from the authenticator app or a recovery code."""
+    """Finish signing in with a code from the authenticator app, a recovery
+    code, or a passkey (``credential``, signed for ``passkey_options``)."""
+    sign_in = services().sign_in
+    if body["credential"] is not None:
+        return _signed_in(
+            sign_in.complete_challenge_with_passkey(
+                body["challenge_id"], body["credential"], anonymous()
+            )
+        )
     return _signed_in(
-        services().sign_in.complete_challenge(
-            body["challenge_id"], body["code"], anonymous()
+        sign_in.complete_challenge(body["challenge_id"], body["code"], anonymous())
+    )
+
+
+@blp.post("/sessions/passkey/options")
+@limited(blp, "login_rate_limit")
+@blp.arguments(PasskeySignInOptionsSchema)
+@blp.response(200, CeremonyOptionsSchema)
+@problems(blp, 400, 422)
+def passkey_sign_in_options(body: dict[str, Any]) -> CeremonyOptions:
+    """Start signing in with a passkey alone: options valid 5 minutes, once."""
+    return services().sign_in.passwordless_options(body["username"], anonymous())
+
+
+@blp.post("/sessions/passkey")
+@limited(blp, "login_rate_limit")
+@blp.arguments(PasskeySignInSchema)
+@blp.response(201, SessionGrantSchema, description="Signed in")
+@problems(blp, 400, 401, 403, 422)
+def sign_in_with_passkey(body: dict[str, Any]) -> SessionGrant:
+    """Sign in with a passkey: it is both factors (no password, no code)."""
+    return _signed_in(
+        services().sign_in.sign_in_with_passkey(
+            body["challenge_id"],
+            body["credential"],
+            attempt_from_request(body["device_id"]),
+            anonymous(),
+            body["device_token"],
         )
     )
 

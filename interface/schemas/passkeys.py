@@ -56,3 +56,30 @@ class PasskeySchema(ma.Schema):
     name = ma.fields.String(required=True)
     created_at = Timestamp(required=True)
     last_used_at = Timestamp(required=True, allow_none=True)
+
+
+class PasskeySignInOptionsSchema(ma.Schema):
+    """Start a sign-in with a passkey; a username limits it to that account."""
+
+    username = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 256))
+
+
+class PasskeySignInSchema(ma.Schema):
+    """The credential a passkey signed for the sign-in options."""
+
+    challenge_id = ma.fields.String(required=True, validate=CHALLENGE_ID)
+    credential = credential_field("navigator.credentials.get()")
+    device_id = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(1, 128),
+        metadata={"description": "A label of the device, shown in the history"},
+    )
+    device_token = ma.fields.String(
+        load_default=None,
+        load_only=True,
+        validate=ma.validate.Length(1, 256),
+        metadata={
+            "description": "The device_token an earlier sign-in returned: "
+            "it makes this a known device"
+        },
+    )

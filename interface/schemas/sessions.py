@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 
 from interface.schemas.fields import Timestamp
@@ -51,20 +53,43 @@ class SessionGrantSchema(ma.Schema):
 
 
 class ChallengeSchema(ma.Schema):
-    """The password was right; answer with a second-step code."""
+    """The password was right; answer with a second-step code or a passkey."""
 
     challenge_id = ma.fields.String(required=True)
     methods = ma.fields.List(ma.fields.String(), required=True)
     expires_at = Timestamp(required=True)
+    passkey_options = ma.fields.Dict(
+        keys=ma.fields.String(),
+        allow_none=True,
+        metadata={
+            "description": "WebAuthn request options (JSON, base64url) when "
+            "methods lists passkey; answer with credential"
+        },
+    )
 
 
 class ChallengeAnswerSchema(ma.Schema):
-    """A code for a challenge: from the authenticator app, or a recovery code."""
+    """The answer to a challenge: a code (authenticator app or recovery code),
+    or the credential a passkey signed for ``passkey_options``."""
 
     challenge_id = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
     code = ma.fields.String(
-        required=True, load_only=True, validate=ma.validate.Length(1, 64)
+        load_default=None, load_only=True, validate=ma.validate.Length(1, 64)
     )
+    credential = ma.fields.Dict(
+        keys=ma.fields.String(),
+        load_default=None,
+        load_only=True,
+        metadata={
+            "description": "The PublicKeyCredential of navigator.credentials.get()"
+        },
+    )
+
+    @ma.validates_schema
+    def one_answer(self, data: dict[str, Any], **_: Any) -> None:
+        """Exactly one of a code and a credential."""
+        if (data.get("code") is None) == (data.get("credential") is None):
+            raise ma.ValidationError("Give either code or credential.", "code")
 
 
 class ReauthenticateSchema(ma.Schema):

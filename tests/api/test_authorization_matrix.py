@@ -66,6 +66,8 @@ MATRIX = [
     ("POST", "/api/v1/sellers", {}, everyone(422)),
     ("POST", "/api/v1/sessions", {}, everyone(422)),
     ("POST", "/api/v1/sessions/challenge", {}, everyone(422)),
+    ("POST", "/api/v1/sessions/passkey/options", {"username": ""}, everyone(422)),
+    ("POST", "/api/v1/sessions/passkey", {}, everyone(422)),
     ("POST", "/api/v1/sessions/current/reauthenticate", {}, only({PEOPLE: 422})),
     ("GET", "/api/v1/me", None, only({PEOPLE: 200})),
     ("POST", "/api/v1/me/password", {}, only({PEOPLE: 422})),

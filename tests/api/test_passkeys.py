@@ -251,7 +251,14 @@ def test_removing_a_passkey_alerts_mails_and_ends_other_sessions(
 ):
     services.outbox.notifier = SmtpNotifier(smtp_relay.url, "sg@example.com")
     created = add_passkey(client, token, authenticator, "Lost phone")
-    other_session = token_of(client)
+    started = client.post("/api/v1/sessions/passkey/options", json={}).get_json()
+    other_session = client.post(
+        "/api/v1/sessions/passkey",
+        json={
+            "challenge_id": started["challenge_id"],
+            "credential": authenticator.get(started["options"]),
+        },
+    ).get_json()["token"]
 
     removed = client.delete(
         f"/api/v1/me/passkeys/{created['id']}", headers=bearer(token)
