@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from application.accounts import LoginNames
 from application.audit_index import AuditFilters, AuditIndexer, IndexRow
+from application.event_catalogue import UnknownFilterValueError
 from application.ledger import Changes, Ledger
 from application.ports import Clock
 from application.redaction import event_data, state_of
@@ -83,6 +85,19 @@ class AuditExport:
 
 
 @dataclass(frozen=True)
+class AccountNames:
+    """Filters by login name: the account's own events, or those it recorded."""
+
+    username: str | None = None
+    actor_username: str | None = None
+
+    def as_query(self) -> dict[str, str]:
+        """The names given, as a reader's trail records them."""
+        given = {"username": self.username, "actor_username": self.actor_username}
+        return {k: v for k, v in given.items() if v is not None}
+
+
+@dataclass(frozen=True)
 class AggregateState:
     """An aggregate exactly as it stood at a version or a moment, secrets redacted.
 
@@ -133,8 +148,15 @@ class AuditIndexAheadError(RuntimeError):
 class Audit:
     """Auditors' reads of the whole history; each read is itself recorded."""
 
-    def __init__(self, ledger: Ledger, indexer: AuditIndexer, clock: Clock) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        indexer: AuditIndexer,
+        clock: Clock,
+        names: LoginNames | None = None,
+    ) -> None:
         self.ledger = ledger
+        self.names = names
         self.indexer = indexer
         self.store = indexer.store
         self.clock = clock
@@ -149,12 +171,46 @@ class Audit:
         filters: AuditFilters,
         after: int = 0,
         limit: int = 50,
+        *,
+        names: AccountNames | None = None,
     ) -> AuditPage:
-        """A page of the events that pass the filters, in log order."""
+        """A page of the events that pass the filters, in log order.
+
+        ``names`` filters by login names as well (resolved to ids here).
+        """
         limit = max(1, min(limit, MAX_PAGE))
-        query = {**filters.as_query(), "after": str(after), "limit": str(limit)}
-        self._recorded_read(reader, "events", query)
-        return self._page(filters, after, limit)
+        names = names or AccountNames()
+        query = {**filters.as_query(), **names.as_query()}
+        query |= {"after": str(after), "limit": str(limit)}
+        self.record_read(reader, "events", query)
+        return self._page(self._named(filters, names), after, limit)
+
+    def aggregate_id_of(self, reference: str) -> UUID:
+        """The aggregate an id or an account's login name stands for."""
+        try:
+            return UUID(reference)
+        except ValueError:
+            pass
+        account = self.names.account_named(reference) if self.names else None
+        if account is None:
+            raise AuditAggregateNotFoundError(reference)
+        return account.id
+
+    def _named(self, filters: AuditFilters, names: AccountNames) -> AuditFilters:
+        if names.username is not None:
+            filters = replace(
+                filters, aggregate_id=self._account_id("username", names.username)
+            )
+        if names.actor_username is not None:
+            actor = self._account_id("actor_username", names.actor_username)
+            filters = replace(filters, actor_id=str(actor))
+        return filters
+
+    def _account_id(self, field: str, username: str) -> UUID:
+        account = self.names.account_named(username) if self.names else None
+        if account is None:
+            raise UnknownFilterValueError(field, "No account has this login name.")
+        return account.id
 
     def aggregate_events(
         self, reader: Actor, aggregate_id: UUID, after: int = 0, limit: int = 50
@@ -162,7 +218,7 @@ class Audit:
         """A page of one aggregate's events, in order."""
         limit = max(1, min(limit, MAX_PAGE))
         query = {"aggregate_id": str(aggregate_id), "after": str(after)}
-        self._recorded_read(reader, "aggregate_events", {**query, "limit": str(limit)})
+        self.record_read(reader, "aggregate_events", {**query, "limit": str(limit)})
         self._type_of(aggregate_id)
         return self._page(AuditFilters(aggregate_id=aggregate_id), after, limit)
 
@@ -181,7 +237,7 @@ class Audit:
             query["version"] = str(version)
         if as_of is not None:
             query["as_of"] = rfc3339(as_of)
-        self._recorded_read(reader, "state", query)
+        self.record_read(reader, "state", query)
         return self._state(aggregate_id, version, as_of)
 
     def export(
@@ -190,15 +246,22 @@ class Audit:
         since: datetime | None = None,
         until: datetime | None = None,
         page_size: int = EXPORT_PAGE,
+        *,
+        filters: AuditFilters | None = None,
+        names: AccountNames | None = None,
     ) -> AuditExport:
-        """Every event in the time range, as far as the log reaches now, in pages.
+        """Every event that passes the filters, as far as the log reaches now,
+        in pages.
 
         Recorded once, as one read; the pages are read as they are consumed.
         """
-        filters = AuditFilters(since=since, until=until)
-        self._recorded_read(reader, "export", filters.as_query())
+        filters = filters or AuditFilters(since=since, until=until)
+        names = names or AccountNames()
+        self.record_read(reader, "export", {**filters.as_query(), **names.as_query()})
         head = self.indexer.position()
-        return AuditExport(head, self._pages(filters, head, page_size))
+        return AuditExport(
+            head, self._pages(self._named(filters, names), head, page_size)
+        )
 
     def _pages(
         self, filters: AuditFilters, head: int, page_size: int
@@ -212,7 +275,7 @@ class Audit:
                 return
             after = page.next
 
-    def _recorded_read(self, reader: Actor, what: str, query: dict[str, str]) -> None:
+    def record_read(self, reader: Actor, what: str, query: dict[str, str]) -> None:
         """Record the read on the reader's trail, then catch the index up.
 
         Recorded first, so that a read that fails is on the trail too; the

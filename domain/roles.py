@@ -111,13 +111,16 @@ STAFF_PERMISSIONS: dict[StaffRole, frozenset[str]] = {
     StaffRole.SUPPORT_AGENT: frozenset(
         {
             "recovery:manage",
+            "accounts:lookup",
             "accounts:unfreeze",
             "payouts:cancel",
             "blocklist:override",
             "blocklist:check",
         }
     ),
-    StaffRole.AUDITOR: frozenset({"audit:read", "audit:witness", "blocklist:check"}),
+    StaffRole.AUDITOR: frozenset(
+        {"audit:read", "audit:witness", "accounts:lookup", "blocklist:check"}
+    ),
     StaffRole.PLATFORM_ADMIN: frozenset(
         {
             "platform:links",

@@ -21,6 +21,7 @@ from interface import (
     security_headers,
 )
 from interface.blueprints import (
+    accounts,
     audit,
     audit_integrity,
     block_lists,
@@ -96,6 +97,7 @@ def create_app(
     areas = (
         health,
         sellers,
+        accounts,
         sessions,
         me,
         passkeys,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from application.access import AccessChecks
+from application.account_lookup import AccountDirectory, AccountLookup
 from application.account_security import AccountSecurity
 from application.accounts import LoginNames
 from application.audit import Audit
@@ -94,6 +95,7 @@ class Services:
     inspection: StoreInspection
     portfolios: Portfolios
     passkeys: Passkeys
+    account_lookup: AccountLookup
 
     def close(self) -> None:
         """Stop following the log; release the stores' connections."""
@@ -155,7 +157,9 @@ def build_services(
     authenticator = Totp()
     clock = clock or SystemClock()
     names = LoginNames(ledger, namespace)
-    links = RecoveryLinks(HmacLinkKeys(link_key(keys[0])), settings.reset_url)
+    link_keys = HmacLinkKeys(link_key(keys[0]))
+    links = RecoveryLinks(link_keys, settings.reset_url)
+    directory = AccountDirectory(lambda email: link_keys.derive("account-email", email))
     read_models = ProjectionRunner(
         ledger,
         views,
@@ -167,6 +171,7 @@ def build_services(
             Outbox((PAYOUT_TOPICS, payout_notices), (PASSKEY_TOPICS, passkey_notices)),
             SecurityCenterViews(ledger),
             StoreActivity(StoreDirectory(ledger).store_of),
+            directory,
         ],
     )
     store_activity = ActivityLedger(views)
@@ -177,7 +182,9 @@ def build_services(
         Ed25519Signer(settings.signing_key_file),
         clock,
     )
-    audit = Audit(ledger, AuditIndexer(ledger, open_audit_store(settings)), clock)
+    audit = Audit(
+        ledger, AuditIndexer(ledger, open_audit_store(settings)), clock, names
+    )
     outbox = OutboxDispatcher(
         views, ledger, open_notifier(settings.smtp_url, settings.mail_from), links
     )
@@ -222,6 +229,7 @@ def build_services(
         ),
         portfolios=Portfolios(ledger, namespace, clock),
         passkeys=Passkeys(ledger, webauthn, clock),
+        account_lookup=AccountLookup(names, views, read_models, directory, audit),
     )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 import marshmallow as ma
 from flask_smorest import Blueprint
 
-from application.audit import AggregateState, AuditPage
+from application.audit import AccountNames, AggregateState, AuditPage
 from application.audit_index import AuditFilters
+from application.event_catalogue import EventType, event_types
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
 from interface.composition import services
@@ -19,10 +19,19 @@ from interface.schemas.audit import (
     AggregateStateSchema,
     AuditEventPageSchema,
     AuditEventsArgsSchema,
+    EventTypesSchema,
 )
 
 AUDIT_READ = "audit:read"
 FILTERS = ("aggregate_id", "aggregate_type", "event_type", "actor_id", "since", "until")
+NAMES = ("username", "actor_username")
+AGGREGATE_PARAMETER = {
+    "in": "path",
+    "name": "aggregate_id",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1},
+    "description": "An aggregate id, or an account's login name (any letter case).",
+}
 
 blp = Blueprint(
     "audit",
@@ -39,30 +48,57 @@ blp = Blueprint(
 @problems(blp, 422)
 def list_events(args: dict[str, Any]) -> AuditPage:
     """Every event that passes the filters, in log order, secrets redacted."""
-    filters = AuditFilters(**{name: args[name] for name in FILTERS})
+    filters, names = filters_of(args)
     reader = acting(current_principal())
-    return services().audit.events(reader, filters, args["after"], args["limit"])
+    return services().audit.events(
+        reader, filters, args["after"], args["limit"], names=names
+    )
 
 
-@blp.get("/aggregates/<uuid:aggregate_id>/events")
+@blp.get("/event-types")
+@requires(blp, AUDIT_READ)
+@blp.response(200, EventTypesSchema)
+def list_event_types() -> dict[str, tuple[EventType, ...]]:
+    """Every event type the history can hold, the aggregate that records it,
+    and what it means: the values the `event_type` and `aggregate_type`
+    filters take (letter case matters)."""
+    return {"items": event_types()}
+
+
+def filters_of(args: dict[str, Any]) -> tuple[AuditFilters, AccountNames]:
+    """The filters of a request's query, by id and by name."""
+    return (
+        AuditFilters(**{name: args[name] for name in FILTERS}),
+        AccountNames(**{name: args[name] for name in NAMES}),
+    )
+
+
+@blp.get("/aggregates/<string:aggregate_id>/events")
+@blp.doc(parameters=[AGGREGATE_PARAMETER])
 @requires(blp, AUDIT_READ)
 @blp.arguments(AggregateEventsArgsSchema, location="query", unknown=ma.RAISE)
 @blp.response(200, AuditEventPageSchema)
 @problems(blp, 404, 422)
-def aggregate_events(args: dict[str, Any], aggregate_id: UUID) -> AuditPage:
-    """Every event of one aggregate, in order."""
+def aggregate_events(args: dict[str, Any], aggregate_id: str) -> AuditPage:
+    """Every event of one aggregate (by id, or an account by login name), in order."""
     reader = acting(current_principal())
-    return services().audit.aggregate_events(
-        reader, aggregate_id, args["after"], args["limit"]
+    audit = services().audit
+    return audit.aggregate_events(
+        reader, audit.aggregate_id_of(aggregate_id), args["after"], args["limit"]
     )
 
 
-@blp.get("/aggregates/<uuid:aggregate_id>/state")
+@blp.get("/aggregates/<string:aggregate_id>/state")
+@blp.doc(parameters=[AGGREGATE_PARAMETER])
 @requires(blp, AUDIT_READ)
 @blp.arguments(AggregateStateArgsSchema, location="query", unknown=ma.RAISE)
 @blp.response(200, AggregateStateSchema)
 @problems(blp, 404, 422)
-def aggregate_state(args: dict[str, Any], aggregate_id: UUID) -> AggregateState:
-    """The aggregate as it stood at a version or a moment (default: now)."""
+def aggregate_state(args: dict[str, Any], aggregate_id: str) -> AggregateState:
+    """The aggregate (by id, or an account by login name) as it stood at a
+    version or a moment (default: now)."""
     reader = acting(current_principal())
-    return services().audit.state(reader, aggregate_id, args["version"], args["as_of"])
+    audit = services().audit
+    return audit.state(
+        reader, audit.aggregate_id_of(aggregate_id), args["version"], args["as_of"]
+    )

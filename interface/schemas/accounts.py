@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import marshmallow as ma
 
@@ -66,3 +67,38 @@ class AccountSchema(ma.Schema):
     seller_id = ma.fields.UUID(required=True, allow_none=True)
     created_at = Timestamp(required=True)
     version = ma.fields.Integer(required=True)
+
+
+class AccountLookupArgsSchema(ma.Schema):
+    """Exactly one of a login name or an e-mail address, matched exactly."""
+
+    username = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(1, 256),
+        metadata={"description": "The login name, in any letter case."},
+    )
+    email = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(1, 254),
+        metadata={"description": "The registered address, in any letter case."},
+    )
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(1, 500))
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 64))
+
+    @ma.validates_schema
+    def one_of_them(self, data: dict[str, Any], **_: Any) -> None:
+        if (data["username"] is None) == (data["email"] is None):
+            message = "Give username or email (one of them)."
+            raise ma.ValidationError({"username": [message], "email": [message]})
+
+
+class FoundAccountSchema(ma.Schema):
+    """An account as staff find it."""
+
+    id = ma.fields.UUID(required=True)
+    kind = ma.fields.String(required=True)
+    username = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    seller_id = ma.fields.UUID(required=True, allow_none=True)
+    created_at = Timestamp(required=True)

@@ -7,6 +7,11 @@ from typing import Any
 
 import marshmallow as ma
 
+from application.event_catalogue import (
+    UnknownFilterValueError,
+    check_aggregate_type,
+    check_event_type,
+)
 from interface.schemas.fields import Timestamp
 from interface.schemas.lists import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -30,6 +35,21 @@ class Moment(ma.fields.AwareDateTime):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         moment = super()._deserialize(value, attr, data, **kwargs)
         return moment.astimezone(UTC)
+
+
+USERNAME = ma.validate.Length(1, 256)
+
+
+def _known(check: Any) -> Any:
+    """A validator refusing a value no event of the history can have, with a hint."""
+
+    def validate(value: str) -> None:
+        try:
+            check(value)
+        except UnknownFilterValueError as error:
+            raise ma.ValidationError(error.message) from None
+
+    return validate
 
 
 def _moment(description: str) -> Moment:
@@ -83,20 +103,40 @@ def _limit() -> ma.fields.Integer:
     )
 
 
-class AuditEventsArgsSchema(AfterOrCursor):
-    """Which events: every filter given must hold."""
+class AuditFiltersSchema(ma.Schema):
+    """The filters of the history: every filter given must hold."""
 
-    limit = _limit()
     aggregate_id = ma.fields.UUID(load_default=None)
+    username = ma.fields.String(
+        load_default=None,
+        validate=USERNAME,
+        metadata={
+            "description": "The events of the account with this login name "
+            "(any letter case), instead of its `aggregate_id`."
+        },
+    )
     aggregate_type = ma.fields.String(
-        load_default=None, validate=TYPE_NAME, metadata={"example": "SubAccount"}
+        load_default=None,
+        validate=[TYPE_NAME, _known(check_aggregate_type)],
+        metadata={
+            "example": "SubAccount",
+            "description": "Exactly as `GET /audit/event-types` names it.",
+        },
     )
     event_type = ma.fields.String(
         load_default=None,
-        validate=TYPE_NAME,
-        metadata={"example": "SubAccount.RoleChanged"},
+        validate=[TYPE_NAME, _known(check_event_type)],
+        metadata={
+            "example": "SubAccount.RoleChanged",
+            "description": "Exactly as `GET /audit/event-types` names it.",
+        },
     )
     actor_id = ma.fields.String(load_default=None, validate=ACTOR_ID)
+    actor_username = ma.fields.String(
+        load_default=None,
+        validate=USERNAME,
+        metadata={"description": "Events recorded by the person with this login name."},
+    )
     since = _moment("Events that occurred at or after this moment")
     until = _moment("Events that occurred before this moment")
 
@@ -104,6 +144,22 @@ class AuditEventsArgsSchema(AfterOrCursor):
     def since_before_until(self, data: dict[str, Any], **_: Any) -> None:
         if data["since"] and data["until"] and data["since"] >= data["until"]:
             raise ma.ValidationError("until must be later than since.", "until")
+
+    @ma.validates_schema
+    def id_or_name(self, data: dict[str, Any], **_: Any) -> None:
+        for by_id, by_name in (
+            ("aggregate_id", "username"),
+            ("actor_id", "actor_username"),
+        ):
+            if data[by_id] is not None and data[by_name] is not None:
+                message = f"Give {by_id} or {by_name}, not both."
+                raise ma.ValidationError({by_id: [message], by_name: [message]})
+
+
+class AuditEventsArgsSchema(AfterOrCursor, AuditFiltersSchema):
+    """Which events: every filter given must hold."""
+
+    limit = _limit()
 
 
 class AggregateEventsArgsSchema(AfterOrCursor):
@@ -147,6 +203,20 @@ class AuditEventSchema(ma.Schema):
     request_id = ma.fields.String(required=True, allow_none=True)
     ip = ma.fields.String(required=True, allow_none=True)
     data = ma.fields.Dict(keys=ma.fields.String(), required=True)
+
+
+class EventTypeSchema(ma.Schema):
+    """One kind of event, the aggregate that records it, and what it means."""
+
+    event_type = ma.fields.String(required=True)
+    aggregate_type = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+
+
+class EventTypesSchema(ma.Schema):
+    """Every event type the history can hold (a shared one once per aggregate)."""
+
+    items = ma.fields.List(ma.fields.Nested(EventTypeSchema), required=True)
 
 
 class AuditEventPageSchema(ma.Schema):

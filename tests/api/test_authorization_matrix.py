@@ -196,6 +196,13 @@ MATRIX = [
     ("GET", "/api/v1/audit/proofs/inclusion?position=1", None, only({"auditor": 404})),
     ("GET", "/api/v1/audit/proofs/consistency?from=1", None, only({"auditor": 404})),
     ("GET", "/api/v1/audit/events", None, only({"auditor": 200})),
+    ("GET", "/api/v1/audit/event-types", None, only({"auditor": 200})),
+    (
+        "GET",
+        "/api/v1/accounts?username=Shop.One",
+        None,
+        only({("support_agent", "auditor"): 200}),
+    ),
     ("GET", "/api/v1/audit/aggregates/{seller}/events", None, only({"auditor": 200})),
     ("GET", "/api/v1/audit/aggregates/{seller}/state", None, only({"auditor": 200})),
     # Last: it ends each caller's session.
