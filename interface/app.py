@@ -14,6 +14,8 @@ from infrastructure.settings import Settings
 from interface import (
     fast_check,
     logs,
+    openapi,
+    problem_types,
     problems,
     rate_limits,
     request_body,
@@ -61,6 +63,9 @@ class SellerGuardApi(Api):
         prepare_response(default, self.spec, problems.PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
+    def _register_pagination_header(self) -> None:
+        """None: lists page with ``next`` cursors, not flask-smorest's header."""
+
 
 def create_app(
     settings: Settings | None = None, services: Services | None = None
@@ -82,7 +87,13 @@ def create_app(
     request_context.install(app, settings.proxy_hops, settings.trusted_proxies)
     request_body.install(app)
     security_headers.install(app)
-    api = SellerGuardApi(app, spec_kwargs={"info": {"description": DESCRIPTION}})
+    api = SellerGuardApi(
+        app,
+        spec_kwargs={
+            "info": {"description": DESCRIPTION},
+            "extra_plugins": [openapi.OperationDocs()],
+        },
+    )
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"}
     )
@@ -118,11 +129,13 @@ def create_app(
             "/docs", "/api/v1/openapi.json", config={"app_name": "SellerGuard API"}
         )
     )
+    app.register_blueprint(problem_types.blp)
     problems.register(app)
     return app
 
 
 DESCRIPTION = (
     "Account security and audit for a marketplace's sellers. Every error is "
-    "RFC 9457 problem details with a stable `code`."
+    "RFC 9457 problem details with a stable `code`; its `type` is a page "
+    "explaining that code (`/problems/<code>`)."
 )

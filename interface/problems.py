@@ -119,10 +119,15 @@ class ProblemSchema(ma.Schema):
     violations = ma.fields.List(ma.fields.Nested(ViolationSchema))
 
 
+def type_uri(code: str) -> str:
+    """The problem's ``type``: a page this product serves (``problem_types``)."""
+    return f"/problems/{code}"
+
+
 def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
     """A problem-details response."""
     body = {
-        "type": f"https://sellerguard.dev/problems/{code.replace('_', '-')}",
+        "type": type_uri(code),
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
