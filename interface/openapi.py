@@ -125,6 +125,36 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "decideOrder": {"decision": "cancel", "note": "Address does not exist."},
     "decideRefund": {"decision": "reject", "note": "Tracking shows delivery."},
     "linkPortfolioStore": {"code": "PF-7Q2M-9XK4"},
+    "passkeySignInOptions": {"username": "shop.owner"},
+    "signInWithPasskey": {
+        "challenge_id": "5b9e0c7a2d4f4e1b9a8c7d6e5f4a3b2c",
+        "credential": {
+            "id": "hK3v9Qm2Lx8",
+            "rawId": "hK3v9Qm2Lx8",
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
+                "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MF",
+                "signature": "MEUCIQDx9k",
+                "userHandle": "c2hvcC5vd25lcg",
+            },
+        },
+        "device_id": "front-desk-laptop",
+    },
+    "registerPasskey": {
+        "challenge_id": "5b9e0c7a2d4f4e1b9a8c7d6e5f4a3b2c",
+        "name": "Office security key",
+        "credential": {
+            "id": "hK3v9Qm2Lx8",
+            "rawId": "hK3v9Qm2Lx8",
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIn0",
+                "attestationObject": "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YVjF",
+            },
+        },
+    },
+    "renamePasskey": {"name": "Phone (Android)"},
 }
 
 
