@@ -35,9 +35,11 @@ def settings_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(env: dict[str, str], *args: str) -> Iterator[str]:
-    """`sellerguard serve` on a free port; yields its base URL."""
-    port = free_port()
+def running_server(
+    env: dict[str, str], *args: str, port: int | None = None
+) -> Iterator[str]:
+    """`sellerguard serve` on a free port (or the one given); yields its base URL."""
+    port = port or free_port()
     log_path = Path(env["SELLERGUARD_DATA_DIR"]).with_name(f"server-{port}.log")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
