@@ -6,6 +6,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import AggregateRecorder, StoredEvent
 
 from application.log_check import Checkpoint, Leaf, Row
 from application.merkle import Node
@@ -243,4 +246,14 @@ class PasskeyCeremonies(Protocol):
         self, credential: Mapping[str, Any], challenge: str, public_key: str
     ) -> int:
         """The authenticator's signature counter, if the assertion verifies."""
+        ...
+
+
+class EventHistories(Protocol):
+    """The stored events of several aggregates, read from the store at once."""
+
+    def select(
+        self, recorder: AggregateRecorder, originator_ids: Sequence[UUID]
+    ) -> Sequence[StoredEvent]:
+        """Every stored event of those aggregates, each one's in version order."""
         ...

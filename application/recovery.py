@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -164,6 +164,14 @@ class Recovery:
     def view(self, case_id: UUID) -> CaseView:
         """One case, with its timeline."""
         return case_view(self._case(case_id), self._events(case_id))
+
+    def views(self, case_ids: Sequence[UUID]) -> list[CaseView]:
+        """Several cases with their timelines, in the order given, read from
+        the store at once; ids of no case are left out."""
+        return [
+            case_view(history.aggregate, history.events)
+            for history in self.ledger.histories(case_ids, RecoveryCase)
+        ]
 
     def check_upload(self, case_id: UUID, upload_token: str) -> None:
         """Refuse an upload before its bytes are read: wrong token, closed case."""

@@ -50,6 +50,7 @@ from infrastructure.audit_store import open_audit_store
 from infrastructure.clock import SystemClock
 from infrastructure.document_inspection import DocumentInspector
 from infrastructure.document_vault import PostgresVault, open_vault
+from infrastructure.event_histories import StoredHistories
 from infrastructure.event_store import ledger_env
 from infrastructure.integrity_signer import Ed25519Signer
 from infrastructure.keys import cipher_keys, ensure_keys, link_key, username_namespace
@@ -148,7 +149,10 @@ def build_services(
     keys = cipher_keys(settings)
     store_format.check(settings)
     namespace = username_namespace(keys[0])
-    ledger = Ledger(env=ledger_env(settings, keys, create_tables=create_tables))
+    ledger = Ledger(
+        env=ledger_env(settings, keys, create_tables=create_tables),
+        histories=StoredHistories(),
+    )
     views = open_view_store(settings)
     hasher = Argon2Hasher(settings.argon2_parameters(), settings.argon2_profile)
     credentials = Credentials(

@@ -92,7 +92,7 @@ def list_cases(args: dict[str, Any]) -> dict[str, Any]:
     ids = [item["id"] for item in page["items"]]
     if status == "all":
         ids = _disputed_first(ids, first_page=args["cursor"] is None)
-    page["items"] = [services().recovery.view(UUID(i)) for i in ids]
+    page["items"] = services().recovery.views([UUID(i) for i in ids])
     return page
 
 

@@ -1,0 +1,77 @@
+"""Several aggregates' stored events in one query (SQLite and PostgreSQL).
+
+The library reads one aggregate per query; a list of cases would otherwise
+cost a query per case. Works on the library's recorders (and subclasses of
+them) through their datastore and table name; any other recorder is read
+one aggregate at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import AggregateRecorder, StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder
+from psycopg.sql import SQL, Identifier
+
+
+class StoredHistories:
+    """Reads the stored events of many aggregates with one SELECT."""
+
+    def select(
+        self, recorder: AggregateRecorder, originator_ids: Sequence[UUID]
+    ) -> Sequence[StoredEvent]:
+        """Every stored event of those aggregates, each one's in version order."""
+        if not originator_ids:
+            return []
+        if isinstance(recorder, SQLiteAggregateRecorder):
+            return _from_sqlite(recorder, originator_ids)
+        if isinstance(recorder, PostgresAggregateRecorder):
+            return _from_postgres(recorder, originator_ids)
+        return [e for i in originator_ids for e in recorder.select_events(i)]
+
+
+def _from_sqlite(
+    recorder: SQLiteAggregateRecorder, originator_ids: Sequence[UUID]
+) -> list[StoredEvent]:
+    marks = ",".join("?" * len(originator_ids))
+    statement = (
+        f"SELECT * FROM {recorder.events_table_name} "  # noqa: S608 (the library's name)
+        f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version"
+    )
+    with recorder.datastore.transaction(commit=False) as c:
+        c.execute(statement, [i.hex for i in originator_ids])
+        return [
+            StoredEvent(
+                originator_id=recorder.convert_originator_id(row["originator_id"]),
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=row["state"],
+            )
+            for row in c.fetchall()
+        ]
+
+
+def _from_postgres(
+    recorder: PostgresAggregateRecorder, originator_ids: Sequence[UUID]
+) -> list[StoredEvent]:
+    statement = SQL(
+        "SELECT * FROM {schema}.{table} WHERE originator_id = ANY(%s) "
+        "ORDER BY originator_id, originator_version"
+    ).format(
+        schema=Identifier(recorder.datastore.schema),
+        table=Identifier(recorder.events_table_name),
+    )
+    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        curs.execute(statement, (list(originator_ids),))
+        return [
+            StoredEvent(
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            for row in curs.fetchall()
+        ]
