@@ -142,3 +142,12 @@ def link_key(key: str) -> bytes:
     return hmac.new(
         base64.b64decode(key), b"sellerguard/mailed-links/v1", hashlib.sha256
     ).digest()
+
+
+def idempotency_digest_key(key: str) -> bytes:
+    """The key of idempotency records' row ids and request fingerprints,
+    derived from the cipher key: the database alone tells nobody whose they are.
+    """
+    return hmac.new(
+        base64.b64decode(key), b"sellerguard/idempotency-keys/v1", hashlib.sha256
+    ).digest()

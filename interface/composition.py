@@ -14,6 +14,7 @@ from application.audit import Audit
 from application.audit_index import AuditIndexer
 from application.block_lists import ActiveBlocks, BlockLists, BlockLookup
 from application.credentials import Credentials
+from application.idempotency import Idempotency
 from application.inactivity_sweep import InactivitySweep
 from application.ledger import Ledger
 from application.log_follower import LogFollower, Step
@@ -52,8 +53,15 @@ from infrastructure.document_inspection import DocumentInspector
 from infrastructure.document_vault import PostgresVault, open_vault
 from infrastructure.event_histories import StoredHistories
 from infrastructure.event_store import ledger_env
+from infrastructure.idempotency_store import open_idempotency_store
 from infrastructure.integrity_signer import Ed25519Signer
-from infrastructure.keys import cipher_keys, ensure_keys, link_key, username_namespace
+from infrastructure.keys import (
+    cipher_keys,
+    ensure_keys,
+    idempotency_digest_key,
+    link_key,
+    username_namespace,
+)
 from infrastructure.leader_lock import open_leader_lock
 from infrastructure.link_keys import HmacLinkKeys
 from infrastructure.notifier import open_notifier
@@ -64,6 +72,7 @@ from infrastructure.view_store import open_view_store
 from infrastructure.webauthn_ceremonies import WebAuthnCeremonies
 
 SWEEP_EVERY = 3600.0  # seconds between inactivity sweeps
+IDEMPOTENCY_PURGE_EVERY = 3600.0  # seconds between purges of expired keys
 OUTBOX_EVERY = 1.0  # seconds between outbox dispatches (a relay may be slow)
 
 
@@ -97,11 +106,13 @@ class Services:
     portfolios: Portfolios
     passkeys: Passkeys
     account_lookup: AccountLookup
+    idempotency: Idempotency
 
     def close(self) -> None:
         """Stop following the log; release the stores' connections."""
         self.follower.stop()
         self.ledger.close()
+        self.idempotency.records.close()
         self.views.close()  # type: ignore[attr-defined]
         self.integrity.close()
         self.audit.store.close()
@@ -132,6 +143,7 @@ def initialise(
     services.views.create_tables()  # type: ignore[attr-defined]
     services.integrity.store.create_tables()  # type: ignore[attr-defined]
     services.audit.store.create_tables()
+    services.idempotency.records.create_tables()  # type: ignore[attr-defined]
     if isinstance(services.recovery.vault, PostgresVault):
         services.recovery.vault.create_tables()
     services.close()
@@ -199,6 +211,13 @@ def build_services(
     )
     # The inactivity policy counts days: once an hour, by the leading process.
     follower.add(Step("inactivity_sweep", sweep.run_step, every=SWEEP_EVERY))
+    idempotency = Idempotency(
+        open_idempotency_store(settings, views, idempotency_digest_key(keys[0])),
+        clock,
+    )
+    follower.add(
+        Step("idempotency_purge", idempotency.purge, every=IDEMPOTENCY_PURGE_EVERY)
+    )
     payouts = Payouts(ledger, clock, settings.payout_hold)
     webauthn = WebAuthnCeremonies(settings.webauthn_rp_id, settings.webauthn_origin)
     return Services(
@@ -234,6 +253,7 @@ def build_services(
         portfolios=Portfolios(ledger, namespace, clock),
         passkeys=Passkeys(ledger, webauthn, clock),
         account_lookup=AccountLookup(names, views, read_models, directory, audit),
+        idempotency=idempotency,
     )
 
 

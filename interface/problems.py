@@ -63,6 +63,8 @@ STATUS_OF_CODE = {
     "passkey_rejected": 422,
     "passkey_limit_reached": 409,
     "integrity_violation": 503,
+    "idempotency_key_reused": 422,
+    "idempotency_key_in_use": 409,
 }
 
 
@@ -192,7 +194,7 @@ def from_domain_error(error: SellerGuardError) -> Response:
             'Bearer error="insufficient_user_authentication", '
             f"max_age={getattr(error, 'max_age', 300)}"
         )
-    if error.code == "rate_limited":
+    if error.code in ("rate_limited", "idempotency_key_in_use"):
         response.headers["Retry-After"] = str(getattr(error, "retry_after", 60))
     return response
 

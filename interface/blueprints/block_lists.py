@@ -15,6 +15,7 @@ from domain.roles import Module, permission
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
 from interface.composition import services
+from interface.idempotency import idempotent
 from interface.problems import InvalidFieldError
 from interface.schemas.block_lists import (
     BUYER,
@@ -47,6 +48,7 @@ def view_block_list() -> dict[str, Any]:
 
 @blp.post("/blocklist")
 @requires(blp, permission(Module.BLOCK_LIST, "manage"))
+@idempotent(blp)
 @blp.arguments(BlockBuyerSchema)
 @blp.response(201, BlockEntrySchema)
 @problems(blp, 400, 409, 422)
@@ -90,6 +92,7 @@ def check(seller_id: UUID) -> Response:
 
 @blp.post("/platform/buyers/<string:buyer>/links")
 @requires(blp, "platform:links")
+@idempotent(blp)
 @blp.arguments(LinksSchema)
 @blp.response(204)
 @problems(blp, 400, 404, 422)

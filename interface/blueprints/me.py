@@ -20,6 +20,7 @@ from interface.auth import (
 from interface.blueprints.documenting import problems
 from interface.composition import services
 from interface.etags import with_etag
+from interface.idempotency import idempotent
 from interface.pages import page_of_list, page_of_view
 from interface.schemas.accounts import AccountSchema
 from interface.schemas.lists import PageArgsSchema, page_of
@@ -71,6 +72,7 @@ def change_password(body: dict[str, Any]) -> None:
 
 @blp.post("/two-step")
 @requires(blp, OWN_ACCOUNT, before_two_step=True)
+@idempotent(blp)
 @blp.response(200, EnrolmentSchema)
 @problems(blp, 409)
 def start_two_step() -> Enrolment:

@@ -15,6 +15,7 @@ from domain.recovery_case import MAX_DOCUMENT_BYTES, CaseStatus, DocumentType
 from interface.auth import acting, bearer_token, current_principal, requires
 from interface.blueprints.documenting import problems
 from interface.composition import services
+from interface.idempotency import idempotent
 from interface.pages import page_of_view
 from interface.problems import InvalidFieldError
 from interface.rate_limits import limited
@@ -50,6 +51,7 @@ MAX_PAGE = 500
 
 @blp.post("/recovery-requests")
 @limited(blp, "recovery_rate_limit")
+@idempotent(blp)
 @blp.arguments(RecoveryRequestSchema)
 @blp.response(202, RequestAcceptedSchema)
 @problems(blp, 400, 422)
@@ -70,6 +72,7 @@ def queued_requests(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.post("/recovery-cases")
 @requires(blp, RECOVERY)
+@idempotent(blp)
 @blp.arguments(OpenCaseSchema)
 @blp.response(201, OpenedCaseSchema)
 @problems(blp, 400, 404, 409, 422)
@@ -113,6 +116,7 @@ def view_case(case_id: UUID) -> CaseView:
         "content": {"multipart/form-data": {"schema": UploadSchema}},
     },
 )
+@idempotent(blp, max_body=MAX_DOCUMENT_BYTES + MULTIPART_ALLOWANCE)
 @blp.response(201, DocumentSchema)
 @problems(blp, 400, 401, 403, 409, 413, 415, 422)
 def upload_document(case_id: UUID) -> DocumentView:

@@ -12,6 +12,7 @@ from domain.roles import Module, permission
 from interface.auth import ForbiddenError, acting, current_principal, requires
 from interface.blueprints.documenting import problems
 from interface.composition import services
+from interface.idempotency import idempotent
 from interface.schemas.lists import page_of
 from interface.schemas.security_center import (
     DashboardArgsSchema,
@@ -47,6 +48,7 @@ def _cursor(args: dict[str, Any]) -> int | None:
 
 @blp.post("/platform/risk-signals")
 @requires(blp, "risk:write")
+@idempotent(blp)
 @blp.arguments(RiskSignalSchema)
 @blp.response(201, SignalViewSchema)
 @blp.alt_response(200, schema=SignalViewSchema, description="The same signal again")

@@ -10,6 +10,7 @@ from application.accounts import AccountView
 from interface.blueprints.documenting import problems
 from interface.composition import services
 from interface.etags import with_etag
+from interface.idempotency import idempotent
 from interface.request_context import anonymous
 from interface.schemas.accounts import AccountSchema, RegisterSellerSchema
 
@@ -19,6 +20,7 @@ blp = Blueprint(
 
 
 @blp.post("/sellers")
+@idempotent(blp)
 @blp.arguments(RegisterSellerSchema)
 @blp.response(201, AccountSchema, description="The new seller account")
 @problems(blp, 400, 409, 413, 422)

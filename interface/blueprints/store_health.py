@@ -14,6 +14,7 @@ from domain.roles import Module, permission
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
 from interface.composition import services
+from interface.idempotency import idempotent
 from interface.schemas.store_health import (
     InspectionSchema,
     InvitationSchema,
@@ -45,6 +46,7 @@ def inspection() -> Inspection:
 
 @blp.post("/portfolio/invitations")
 @requires(blp, PORTFOLIO_MANAGE)
+@idempotent(blp)
 @blp.response(201, InvitationSchema)
 def invite() -> InvitationView:
     """A one-time code (10 minutes) to enter from a session of another store."""
@@ -54,6 +56,7 @@ def invite() -> InvitationView:
 
 @blp.post("/portfolio/links")
 @requires(blp, PORTFOLIO_MANAGE)
+@idempotent(blp)
 @blp.arguments(LinkSchema)
 @blp.response(201, PortfolioSchema)
 @problems(blp, 400, 409, 422)

@@ -19,6 +19,7 @@ from interface.auth import (
 from interface.blueprints.documenting import problems
 from interface.composition import services
 from interface.etags import if_match, with_etag
+from interface.idempotency import idempotent
 from interface.pages import page_of_list
 from interface.schemas.lists import PageArgsSchema, page_of
 from interface.schemas.sub_accounts import (
@@ -45,6 +46,7 @@ ANY_PERSON = "own_account"
 @blp.post("/sub-accounts")
 @requires(blp, MANAGE_SUB_ACCOUNTS)
 @recent_sign_in(blp)
+@idempotent(blp)
 @blp.arguments(CreateSubAccountSchema)
 @blp.response(201, SubAccountSchema)
 @problems(blp, 400, 409, 422)
