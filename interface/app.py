@@ -17,6 +17,7 @@ from interface import (
     openapi,
     problem_types,
     problems,
+    query_params,
     rate_limits,
     request_body,
     request_context,
@@ -38,6 +39,7 @@ from interface.blueprints import (
     store_health,
     sub_accounts,
 )
+from interface.blueprints.documenting import ProblemResponses
 from interface.composition import EXTENSION, Services, build_services
 
 MAX_JSON_BODY = 1024 * 1024
@@ -91,7 +93,7 @@ def create_app(
         app,
         spec_kwargs={
             "info": {"description": DESCRIPTION},
-            "extra_plugins": [openapi.OperationDocs()],
+            "extra_plugins": [openapi.OperationDocs(), ProblemResponses()],
         },
     )
     api.spec.components.security_scheme(
@@ -124,6 +126,7 @@ def create_app(
     for area in areas:
         api.register_blueprint(area.blp)
     rate_limits.install(app, settings)
+    query_params.install(app, api)
     app.register_blueprint(
         get_swaggerui_blueprint(
             "/docs", "/api/v1/openapi.json", config={"app_name": "SellerGuard API"}

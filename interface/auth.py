@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 from application.principals import Principal, UnauthorizedError
 from domain.actor import Actor, ActorKind
 from domain.errors import SellerGuardError
+from interface import query_params
 from interface.blueprints.documenting import BEARER, problems
 from interface.composition import services
 from interface.request_context import client_ip, request_id
@@ -28,6 +29,10 @@ class ForbiddenError(SellerGuardError):
     """The principal may not do this."""
 
     code = "forbidden"
+
+    def __init__(self, principal_id: str, permission: str) -> None:
+        super().__init__(principal_id)
+        self.permission = permission
 
 
 class ReauthenticationRequiredError(SellerGuardError):
@@ -66,8 +71,11 @@ def requires(
             ):
                 raise TwoStepRequiredError(str(principal.id))
             if not principal.may(permission):
-                raise ForbiddenError(str(principal.id))
+                raise ForbiddenError(str(principal.id), permission)
+            query_params.refuse_unknown()
             return view(*args, **kwargs)
+
+        guarded.checks_query = True  # type: ignore[attr-defined]
 
         documented = blp.doc(security=BEARER)(guarded)
         return problems(blp, 401, 403)(documented)  # type: ignore[return-value]

@@ -7,7 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, Response, json
+from flask import Flask, Response, g, json
 from werkzeug.exceptions import HTTPException
 
 from application.credentials import PasswordRejectedError
@@ -68,6 +68,32 @@ STATUS_OF_CODE = {
 }
 
 
+# Wrong credentials at sign-in, worded alike for every cause (unknown name,
+# wrong password, locked out, deactivated), with what to do about it.
+DETAIL_OF_CODE = {
+    "invalid_credentials": (
+        "The username or password is wrong. After several wrong attempts in a "
+        "row, sign-ins from this address must wait 15 minutes (longer if it "
+        "happens again)."
+    ),
+    "invalid_code": (
+        "The code is wrong, expired or already used. After several wrong codes, "
+        "codes are refused for 15 minutes (longer if it happens again)."
+    ),
+}
+# The same codes on a call made with a valid session: the caller is still
+# signed in (403, not 401), and no username was sent.
+DETAIL_BEHIND_SESSION = {
+    "invalid_credentials": (
+        "The password is wrong. Several wrong passwords in a row end this session."
+    ),
+    "invalid_code": (
+        "The code is wrong, expired or already used. Several wrong codes in a row "
+        "end this session."
+    ),
+}
+
+
 class InvalidFieldError(SellerGuardError):
     """A field of the request (in its path, say) is not acceptable."""
 
@@ -119,6 +145,9 @@ class ProblemSchema(ma.Schema):
         keys=ma.fields.String(), values=ma.fields.List(ma.fields.String())
     )
     violations = ma.fields.List(ma.fields.Nested(ViolationSchema))
+    permission = ma.fields.String(
+        metadata={"description": "With `403 forbidden`: the permission it needed"}
+    )
 
 
 def type_uri(code: str) -> str:
@@ -175,7 +204,9 @@ def from_domain_error(error: SellerGuardError) -> Response:
                 {"code": v.code, "message": v.message} for v in error.violations
             ],
         )
-    detail = (error.__doc__ or "").strip() or error.code
+    detail = DETAIL_OF_CODE.get(error.code) or _docstring(error)
+    if error.code in DETAIL_BEHIND_SESSION and g.get("principal") is not None:
+        status, detail = 403, DETAIL_BEHIND_SESSION[error.code]
     if error.code == "integrity_violation":
         # Someone changed the store without the key: operators must know now.
         logger.critical("integrity violation: stored %s does not open in place", error)
@@ -184,9 +215,14 @@ def from_domain_error(error: SellerGuardError) -> Response:
             status,
             error.code,
             "The request has invalid fields.",
-            errors={getattr(error, "field", "_schema"): [str(error)]},
+            errors=getattr(error, "errors", None) or _field_message(error),
         )
-    response = problem(status, error.code, detail)
+    extra: dict[str, Any] = {}
+    permission = getattr(error, "permission", None)
+    if error.code == "forbidden" and permission:
+        extra["permission"] = str(permission)
+        detail = f"This needs the permission {permission}, which you do not have."
+    response = problem(status, error.code, detail, **extra)
     if error.code == "unauthorized":
         response.headers["WWW-Authenticate"] = "Bearer"
     if error.code == "reauthentication_required":  # RFC 9470
@@ -197,6 +233,21 @@ def from_domain_error(error: SellerGuardError) -> Response:
     if error.code in ("rate_limited", "idempotency_key_in_use"):
         response.headers["Retry-After"] = str(getattr(error, "retry_after", 60))
     return response
+
+
+def _docstring(error: SellerGuardError) -> str:
+    return (error.__doc__ or "").strip() or error.code
+
+
+def _field_message(error: SellerGuardError) -> dict[str, list[str]]:
+    """The field and what is wrong with it, never the value that was sent.
+
+    Only :class:`InvalidFieldError` carries a message of its own; other errors
+    carry ids or the rejected input, so their one-line docstring speaks.
+    """
+    field = getattr(error, "field", "_schema")
+    message = str(error) if isinstance(error, InvalidFieldError) else _docstring(error)
+    return {field: [message]}
 
 
 def from_unexpected(error: Exception) -> Response:

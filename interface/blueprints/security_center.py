@@ -71,7 +71,7 @@ def dashboard(args: dict[str, Any]) -> dict[str, Any]:
     """What was stopped over 7, 30 or 90 UTC days, what waits, how safe the shop is."""
     principal = current_principal()
     if principal.seller_id is None:  # the permission is a shop's alone
-        raise ForbiddenError(str(principal.id))
+        raise ForbiddenError(str(principal.id), DASHBOARD)
     found = services().security_dashboard.dashboard(principal.seller_id, args["days"])
     return dict(found)
 

@@ -18,3 +18,17 @@ class Timestamp(ma.fields.DateTime):
             return None
         stamp: datetime = value.astimezone(UTC)
         return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Code(ma.fields.String):
+    """A one-time code as people type it: ``528181``, ``528 181`` or ``528-181``.
+
+    Spaces and hyphens are dropped (authenticator apps show codes in groups);
+    recovery codes (``abcde-fghij``) compare without them anyway.
+    """
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        return "".join(text.split()).replace("-", "")

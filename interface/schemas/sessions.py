@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from interface.schemas.fields import Timestamp
+from interface.schemas.fields import Code, Timestamp
 
 SECRET_FIELD = ma.validate.Length(min=1, max=4096)
 
@@ -73,9 +73,7 @@ class ChallengeAnswerSchema(ma.Schema):
     or the credential a passkey signed for ``passkey_options``."""
 
     challenge_id = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
-    code = ma.fields.String(
-        load_default=None, load_only=True, validate=ma.validate.Length(1, 64)
-    )
+    code = Code(load_default=None, load_only=True, validate=ma.validate.Length(1, 64))
     credential = ma.fields.Dict(
         keys=ma.fields.String(),
         load_default=None,
@@ -96,9 +94,7 @@ class ReauthenticateSchema(ma.Schema):
     """The password, and a code when two-step verification is on."""
 
     password = ma.fields.String(required=True, load_only=True, validate=SECRET_FIELD)
-    code = ma.fields.String(
-        load_default=None, load_only=True, validate=ma.validate.Length(1, 64)
-    )
+    code = Code(load_default=None, load_only=True, validate=ma.validate.Length(1, 64))
 
 
 class AuthTimeSchema(ma.Schema):
@@ -129,9 +125,7 @@ class EnrolmentSchema(ma.Schema):
 class CodeSchema(ma.Schema):
     """A code from the authenticator app."""
 
-    code = ma.fields.String(
-        required=True, load_only=True, validate=ma.validate.Length(1, 64)
-    )
+    code = Code(required=True, load_only=True, validate=ma.validate.Length(1, 64))
 
 
 class RecoveryCodesSchema(ma.Schema):
@@ -144,9 +138,7 @@ class DisableTwoStepSchema(ma.Schema):
     """The password and a current code, to turn two-step off."""
 
     password = ma.fields.String(required=True, load_only=True, validate=SECRET_FIELD)
-    code = ma.fields.String(
-        required=True, load_only=True, validate=ma.validate.Length(1, 64)
-    )
+    code = Code(required=True, load_only=True, validate=ma.validate.Length(1, 64))
 
 
 class SessionSchema(ma.Schema):

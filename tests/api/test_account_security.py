@@ -69,17 +69,20 @@ def test_the_owner_is_alerted_of_a_password_change(client, token):
     assert [a["kind"] for a in alerts["items"]] == ["password_changed"]
 
 
-def test_a_wrong_current_password_changes_nothing(client, token):
+def test_a_wrong_current_password_is_forbidden_and_changes_nothing(client, token):
     response = client.post(
         "/api/v1/me/password",
         headers=bearer(token),
         json={"current_password": "Not-The-One-1!", "new_password": NEW_PASSWORD},
     )
 
+    # 403, not 401: the caller is still signed in (401 would sign the front end out)
     assert (response.status_code, response.get_json()["code"]) == (
-        401,
+        403,
         "invalid_credentials",
     )
+    assert "username" not in response.get_json()["detail"]
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
     assert login(client).status_code == 201
 
 
@@ -144,7 +147,7 @@ def test_a_wrong_confirmation_code_leaves_two_step_off(client, token, clock):
         "/api/v1/me/two-step/confirm", json={"code": "000000"}, headers=bearer(token)
     )
 
-    assert (response.status_code, response.get_json()["code"]) == (401, "invalid_code")
+    assert (response.status_code, response.get_json()["code"]) == (403, "invalid_code")
     assert login(client).status_code == 201
 
 

@@ -272,7 +272,7 @@ def test_guessing_the_password_with_a_stolen_session_ends_it(client, owner):
     ]
     after = client.get("/api/v1/me", headers=bearer(thief))
 
-    assert [a.status_code for a in answers] == [401] * 5
+    assert [a.status_code for a in answers] == [403] * 5
     assert {a.get_json()["code"] for a in answers} == {"invalid_credentials"}
     assert (after.status_code, after.get_json()["code"]) == (401, "unauthorized")
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
@@ -299,7 +299,9 @@ def test_guessing_codes_with_a_stolen_session_ends_it(client, owner, clock):
         for _ in range(5)
     ]
 
-    assert [a.get_json()["code"] for a in answers] == ["invalid_code"] * 5
+    assert [(a.status_code, a.get_json()["code"]) for a in answers] == [
+        (403, "invalid_code")
+    ] * 5
     assert client.get("/api/v1/me", headers=bearer(thief)).status_code == 401
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
 

@@ -1,0 +1,3 @@
+class FlaskPlugin:
+    @staticmethod
+    def flaskpath2openapi(path: str) -> str: ...
