@@ -65,7 +65,8 @@ def refuse_unknown() -> None:
     allowed = declared.of(rule.rule, request.method)
     if allowed is None:
         return
-    unknown = sorted(set(request.args) - allowed)
+    view = current_app.view_functions.get(str(request.endpoint))
+    unknown = sorted(set(request.args) - allowed - _query_schema_names(view))
     if unknown:
         raise UnknownQueryParameterError(unknown)
 
@@ -77,6 +78,24 @@ def _check_unguarded() -> None:
     if getattr(view, "checks_query", False):
         return  # checked once the caller is known
     refuse_unknown()
+
+
+def _query_schema_names(view: Any) -> frozenset[str]:
+    """What the view's own query schema reads (a hand-written ``doc`` may
+    have replaced the parameters the document lists)."""
+    apidoc = getattr(view, "_apidoc", {})
+    names: set[str] = set()
+    for argument in apidoc.get("arguments", {}).get("parameters", []):
+        if argument.get("in", argument.get("location")) != "query":
+            continue
+        schema = argument["schema"]
+        instance = schema() if isinstance(schema, type) else schema
+        names.update(
+            field.data_key or name
+            for name, field in instance.fields.items()
+            if not field.dump_only
+        )
+    return frozenset(names)
 
 
 def _read(spec: dict[str, Any]) -> dict[tuple[str, str], frozenset[str]]:
