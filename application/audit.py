@@ -17,6 +17,7 @@ the answer.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -29,13 +30,15 @@ from eventsourcing.application import AggregateNotFoundError
 from application.accounts import LoginNames
 from application.audit_index import AuditFilters, AuditIndexer, IndexRow
 from application.event_catalogue import UnknownFilterValueError
-from application.ledger import Changes, Ledger
+from application.ledger import Changes, IntegrityViolationError, Ledger
 from application.ports import Clock
 from application.redaction import event_data, state_of
 from application.security_views import rfc3339
 from domain.actor import Actor
 from domain.audit_trail import AuditTrail
 from domain.errors import SellerGuardError
+
+logger = logging.getLogger(__name__)
 
 EXPORT_PAGE = 1000
 MAX_PAGE = 500
@@ -77,11 +80,39 @@ class AuditPage:
 
 
 @dataclass(frozen=True)
+class UnreadableEvent:
+    """A record of the log that could not be read, in its place in an export.
+
+    What the (unencrypted) audit index knows of it is kept; ``reason`` says
+    why the record itself could not be shown.
+    """
+
+    position: int
+    aggregate_id: UUID
+    aggregate_type: str
+    version: int
+    event_type: str
+    occurred_at: datetime
+    reason: str
+
+
+ExportItem = AuditEventView | UnreadableEvent
+
+
+@dataclass(frozen=True)
+class ExportPage:
+    """A page of an export: events, and records that could not be read, in order."""
+
+    items: list[ExportItem]
+    next: int | None
+
+
+@dataclass(frozen=True)
 class AuditExport:
     """Every event that passes the filters, page by page, up to ``head``."""
 
     head: int
-    pages: Iterator[AuditPage]
+    pages: Iterator[ExportPage]
 
 
 @dataclass(frozen=True)
@@ -265,15 +296,33 @@ class Audit:
 
     def _pages(
         self, filters: AuditFilters, head: int, page_size: int
-    ) -> Iterator[AuditPage]:
+    ) -> Iterator[ExportPage]:
+        """Pages that carry on past a record that cannot be read, naming it."""
         after = 0
         while True:
-            page = self._page(filters, after, page_size, stop=head)
-            if page.items:
-                yield page
-            if page.next is None:
+            rows = self.store.select(filters, after, page_size + 1, head)
+            page = rows[:page_size]
+            if page:
+                yield ExportPage(self._export_items(page), None)
+            if len(rows) <= page_size:
                 return
-            after = page.next
+            after = page[-1].position
+
+    def _export_items(self, rows: Sequence[IndexRow]) -> list[ExportItem]:
+        events, failures = self._read(rows, tolerant=True)
+        items: list[ExportItem] = []
+        for row in rows:
+            if row.position in events:
+                items.append(_event_view(row, events[row.position]))
+            else:
+                reason = failures.get(row.position, "missing from the log")
+                logger.critical(
+                    "audit export: the record at position %s cannot be read (%s)",
+                    row.position,
+                    reason,
+                )
+                items.append(_unreadable(row, reason))
+        return items
 
     def record_read(self, reader: Actor, what: str, query: dict[str, str]) -> None:
         """Record the read on the reader's trail, then catch the index up.
@@ -316,19 +365,33 @@ class Audit:
         return AuditPage(self._views(page), page[-1].position if more else None)
 
     def _views(self, rows: Sequence[IndexRow]) -> list[AuditEventView]:
+        events, _ = self._read(rows, tolerant=False)
+        missing = {row.position for row in rows} - events.keys()
+        if missing:
+            raise AuditIndexAheadError(str(min(missing)))
+        return [_event_view(row, events[row.position]) for row in rows]
+
+    def _read(
+        self, rows: Sequence[IndexRow], *, tolerant: bool
+    ) -> tuple[dict[int, Any], dict[int, str]]:
+        """The rows' events by position; tolerant, also why others did not read."""
         wanted = {row.position for row in rows}
         to_domain_event = self.ledger.mapper.to_domain_event
         events: dict[int, Any] = {}
+        failures: dict[int, str] = {}
         for first, last in _runs(sorted(wanted)):
             for notification in self.ledger.recorder.select_notifications(
                 start=first, limit=last - first + 1, stop=last
             ):
-                if notification.id in wanted:
+                if notification.id not in wanted:
+                    continue
+                try:
                     events[notification.id] = to_domain_event(notification)
-        missing = wanted - events.keys()
-        if missing:
-            raise AuditIndexAheadError(str(min(missing)))
-        return [_event_view(row, events[row.position]) for row in rows]
+                except Exception as error:
+                    if not tolerant:
+                        raise
+                    failures[notification.id] = _why_unreadable(error)
+        return events, failures
 
     def _type_of(self, aggregate_id: UUID) -> str:
         found = self.store.aggregate_types([aggregate_id]).get(aggregate_id)
@@ -373,6 +436,25 @@ def _event_view(row: IndexRow, event: Any) -> AuditEventView:
         ip=None if actor is None else actor.ip,
         data=event_data(event),
     )
+
+
+def _unreadable(row: IndexRow, reason: str) -> UnreadableEvent:
+    return UnreadableEvent(
+        position=row.position,
+        aggregate_id=row.aggregate_id,
+        aggregate_type=row.aggregate_type,
+        version=row.version,
+        event_type=row.event_type,
+        occurred_at=row.occurred_at,
+        reason=reason,
+    )
+
+
+def _why_unreadable(error: Exception) -> str:
+    """What an export says of a record it could not read (never the bytes)."""
+    if isinstance(error, IntegrityViolationError):
+        return "does not open in its place (altered, moved or forged)"
+    return f"cannot be decoded ({type(error).__name__})"
 
 
 def _runs(positions: Sequence[int]) -> Iterator[tuple[int, int]]:

@@ -9,6 +9,7 @@ that uses it.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import importlib
@@ -22,6 +23,7 @@ from typing import Any
 
 import domain
 from application.audit_index import short_topic
+from application.redaction import EVENT_METADATA
 from domain.aggregate import Recorded
 from domain.errors import SellerGuardError
 
@@ -55,6 +57,25 @@ def event_types() -> tuple[EventType, ...]:
         for event in _events_of(aggregate):
             found.add(EventType(short_topic(event.TOPIC), name, _description(event)))
     return tuple(sorted(found))
+
+
+@functools.cache
+def data_fields(
+    event_type: str | None = None, aggregate_type: str | None = None
+) -> tuple[str, ...]:
+    """The fields of the events of that type (or of any), as their ``data`` shows."""
+    fields: set[str] = set()
+    for aggregate in _aggregates():
+        if aggregate_type not in (None, short_topic(aggregate.TOPIC)):
+            continue
+        for event in _events_of(aggregate):
+            if event_type in (None, short_topic(event.TOPIC)):
+                fields.update(
+                    f.name
+                    for f in dataclasses.fields(event)
+                    if f.name not in EVENT_METADATA
+                )
+    return tuple(sorted(fields))
 
 
 @functools.cache

@@ -8,7 +8,6 @@ same redacted views, and each run is recorded as a read by the operator
 from __future__ import annotations
 
 import base64
-import csv
 import getpass
 import json
 import os
@@ -17,31 +16,31 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any
-from uuid import UUID
 
 import click
 
-from application.audit import Audit, AuditError, AuditPage
+from application.audit import (
+    AccountNames,
+    Audit,
+    AuditError,
+    AuditEventView,
+    AuditExport,
+    ExportPage,
+)
+from application.audit_index import AuditFilters
+from application.event_catalogue import (
+    UnknownFilterValueError,
+    check_aggregate_type,
+    check_event_type,
+)
 from application.merkle_log import MerkleLog
 from domain.actor import Actor, ActorKind
+from domain.errors import SellerGuardError
 from infrastructure.settings import Settings, SettingsError
+from interface.audit_files import ExportWriter
 from interface.composition import Services, build_services
-from interface.schemas.audit import AggregateStateSchema, AuditEventSchema
+from interface.schemas.audit import AggregateStateSchema
 
-CSV_COLUMNS = (
-    "position",
-    "aggregate_id",
-    "aggregate_type",
-    "version",
-    "event_type",
-    "occurred_at",
-    "actor_kind",
-    "actor_id",
-    "request_id",
-    "ip",
-    "data",
-)
-EVENTS = AuditEventSchema(many=True)
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -68,6 +67,21 @@ class Moment(click.ParamType[datetime]):
 MOMENT = Moment()
 
 
+def _filter_options(command: Any) -> Any:
+    """The filters of ``GET /audit/events``, as options."""
+    options = (
+        click.option("--aggregate-id", type=click.UUID, help="One aggregate."),
+        click.option("--username", help="The account with this login name."),
+        click.option("--aggregate-type", help="e.g. SubAccount."),
+        click.option("--event-type", help="e.g. SubAccount.RoleChanged."),
+        click.option("--actor-id", help="Events recorded by this principal."),
+        click.option("--actor-username", help="Events recorded by this person."),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.command("export")
 @click.option(
     "--format",
@@ -78,6 +92,8 @@ MOMENT = Moment()
 )
 @click.option("--since", type=MOMENT, help="Events at or after this moment.")
 @click.option("--until", type=MOMENT, help="Events before this moment.")
+@_filter_options
+@click.option("--bom", is_flag=True, help="CSV: start with a UTF-8 BOM (spreadsheets).")
 @click.option(
     "-o",
     "--output",
@@ -98,38 +114,115 @@ def export(
     until: datetime | None,
     output: str,
     with_proofs: bool,
+    bom: bool,
+    **by: Any,
 ) -> None:
-    """Stream the audit view of every event, page by page, secrets redacted."""
+    """Stream the audit view of the events that pass the filters, page by page,
+    secrets redacted. A record that cannot be read is reported with its
+    position and the export carries on; the exit status is then 1."""
     if since and until and since >= until:
         raise click.BadParameter("must be later than --since", param_hint="--until")
     if with_proofs and fmt != "jsonl":
         raise click.BadParameter("needs --format jsonl", param_hint="--with-proofs")
+    if bom and fmt != "csv":
+        raise click.BadParameter("needs --format csv", param_hint="--bom")
+    _check_types(by)
+    filters = AuditFilters(
+        aggregate_id=by["aggregate_id"],
+        aggregate_type=by["aggregate_type"],
+        event_type=by["event_type"],
+        actor_id=by["actor_id"],
+        since=since,
+        until=until,
+    )
+    names = AccountNames(by["username"], by["actor_username"])
+    try:
+        count, writer = _export(fmt, filters, names, output, with_proofs, bom, by)
+    except SellerGuardError as error:
+        # Nothing at all could be read (the index itself stopped): say so, and
+        # what to run, rather than a trace.
+        doc = (type(error).__doc__ or "").strip()
+        raise click.ClickException(
+            f"{error.code}: {doc} ({error}); run 'sellerguard audit verify'"
+        ) from None
+    for unread in writer.unread:
+        click.echo(
+            f"position {unread.position} (line {unread.line} of the output) "
+            f"could not be read: {unread.reason}; the export carried on",
+            err=True,
+        )
+    click.echo(f"exported {count - len(writer.unread)} events", err=True)
+    if writer.unread:
+        click.echo(
+            f"{len(writer.unread)} record(s) could not be read: run "
+            "'sellerguard audit verify' to see what changed",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _export(
+    fmt: str,
+    filters: AuditFilters,
+    names: AccountNames,
+    output: str,
+    with_proofs: bool,
+    bom: bool,
+    by: dict[str, Any],
+) -> tuple[int, ExportWriter]:
+    """Write the export; how many records, and the writer (with what it missed)."""
     count = 0
-    with _services() as services, _opened(output) as out:
-        audit = services.audit
-        run = audit.export(_operator(), since, until)
-        if with_proofs:
-            write = _proven_writer(out, services.integrity)
-        else:
-            write = _csv_writer(out) if fmt == "csv" else _jsonl_writer(out)
-        with _progress(run.head) as advance:
-            for page in run.pages:
-                write(page)
-                count += len(page.items)
-                advance(page.next or run.head)
-    click.echo(f"exported {count} events", err=True)
+    with _services() as services:
+        run = _started(services.audit, filters, names)
+        with _opened(output) as out:
+            writer = ExportWriter.for_filters(fmt, by, bom=bom)
+            if with_proofs:
+                write = _proven_writer(out, services.integrity, writer)
+            else:
+                out.write(writer.header())
+                write = _plain_writer(out, writer)
+            with _progress(run.head) as advance:
+                for page in run.pages:
+                    write(page)
+                    count += len(page.items)
+                    advance(page.items[-1].position if page.items else run.head)
+    return count, writer
+
+
+def _check_types(by: dict[str, Any]) -> None:
+    try:
+        check_event_type(by["event_type"])
+        check_aggregate_type(by["aggregate_type"])
+    except UnknownFilterValueError as error:
+        option = "--" + error.field.replace("_", "-")
+        raise click.BadParameter(error.message, param_hint=option) from None
+    if by["aggregate_id"] and by["username"]:
+        raise click.UsageError("give --aggregate-id or --username, not both")
+    if by["actor_id"] and by["actor_username"]:
+        raise click.UsageError("give --actor-id or --actor-username, not both")
+
+
+def _started(audit: Audit, filters: AuditFilters, names: AccountNames) -> AuditExport:
+    """The export, before any file is opened (a refused filter writes nothing)."""
+    try:
+        return audit.export(_operator(), filters=filters, names=names)
+    except UnknownFilterValueError as error:
+        option = "--" + error.field.replace("_", "-")
+        raise click.BadParameter(error.message, param_hint=option) from None
 
 
 @click.command("replay")
-@click.argument("aggregate_id", type=click.UUID)
+@click.argument("aggregate")
 @click.option("--version", type=click.IntRange(min=1), help="That version.")
 @click.option("--as-of", "as_of", type=MOMENT, help="As it stood at that moment.")
-def replay(aggregate_id: UUID, version: int | None, as_of: datetime | None) -> None:
-    """Print an aggregate's state as it stood then (default: now), as JSON."""
+def replay(aggregate: str, version: int | None, as_of: datetime | None) -> None:
+    """Print an aggregate's state (AGGREGATE: an id, or an account's login name)
+    as it stood then (default: now), as JSON."""
     if version is not None and as_of is not None:
         raise click.UsageError("give --version or --as-of, not both")
     with _audit() as audit:
         try:
+            aggregate_id = audit.aggregate_id_of(aggregate)
             state = audit.state(_operator(), aggregate_id, version, as_of)
         except AuditError as error:
             doc = (type(error).__doc__ or "").strip()
@@ -138,65 +231,47 @@ def replay(aggregate_id: UUID, version: int | None, as_of: datetime | None) -> N
     click.echo(json.dumps(dumped, indent=2, ensure_ascii=False))
 
 
-def _jsonl_writer(out: IO[str]) -> Callable[[AuditPage], None]:
-    def write(page: AuditPage) -> None:
-        out.writelines(_dumps(item) + "\n" for item in EVENTS.dump(page.items))
+def _plain_writer(out: IO[str], writer: ExportWriter) -> Callable[[ExportPage], None]:
+    def write(page: ExportPage) -> None:
+        out.writelines(writer.lines(page))
 
     return write
 
 
-def _proven_writer(out: IO[str], log: MerkleLog) -> Callable[[AuditPage], None]:
+def _proven_writer(
+    out: IO[str], log: MerkleLog, writer: ExportWriter
+) -> Callable[[ExportPage], None]:
     """Events with their stored bytes and audit paths, after the signed note."""
     checkpoint = log.checkpoint()
     if checkpoint is None:
         raise click.ClickException("no checkpoint has been signed yet; try again")
     out.write(_dumps({"checkpoint": checkpoint.note.text()}) + "\n")
+    writer.line += 1
 
-    def write(page: AuditPage) -> None:
-        items = EVENTS.dump(page.items)
-        proven = log.proven([item["position"] for item in items], checkpoint.size)
-        for item in items:
-            if item["position"] not in proven:
+    def write(page: ExportPage) -> None:
+        events = [i for i in page.items if isinstance(i, AuditEventView)]
+        proven = log.proven([e.position for e in events], checkpoint.size)
+        for item in page.items:
+            if isinstance(item, AuditEventView) and item.position not in proven:
                 continue
-            stored, proof = proven[item["position"]]
-            item["integrity"] = {
-                "stored": _b64(stored),
-                "leaf_index": proof.leaf_index,
-                "leaf_hash": _b64(proof.leaf_hash),
-                "proof": [_b64(p) for p in proof.proof],
-            }
-            out.write(_dumps(item) + "\n")
+            [line] = writer.lines(ExportPage([item], None))
+            if isinstance(item, AuditEventView):
+                shown = json.loads(line)
+                stored, proof = proven[item.position]
+                shown["integrity"] = {
+                    "stored": _b64(stored),
+                    "leaf_index": proof.leaf_index,
+                    "leaf_hash": _b64(proof.leaf_hash),
+                    "proof": [_b64(p) for p in proof.proof],
+                }
+                line = _dumps(shown) + "\n"
+            out.write(line)
 
     return write
 
 
 def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
-
-
-def _csv_writer(out: IO[str]) -> Callable[[AuditPage], None]:
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-
-    def write(page: AuditPage) -> None:
-        writer.writerows(
-            (
-                item["position"],
-                item["aggregate_id"],
-                item["aggregate_type"],
-                item["version"],
-                item["event_type"],
-                item["occurred_at"],
-                item["actor"]["kind"],
-                item["actor"]["id"],
-                item["request_id"],
-                item["ip"],
-                _dumps(item["data"]),
-            )
-            for item in EVENTS.dump(page.items)
-        )
-
-    return write
 
 
 @contextmanager

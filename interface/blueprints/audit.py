@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import marshmallow as ma
+from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 
 from application.audit import AccountNames, AggregateState, AuditPage
 from application.audit_index import AuditFilters
 from application.event_catalogue import EventType, event_types
+from interface.audit_files import MEDIA_TYPES, ExportWriter
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
 from interface.composition import services
@@ -19,6 +22,7 @@ from interface.schemas.audit import (
     AggregateStateSchema,
     AuditEventPageSchema,
     AuditEventsArgsSchema,
+    AuditExportArgsSchema,
     EventTypesSchema,
 )
 
@@ -63,6 +67,49 @@ def list_event_types() -> dict[str, tuple[EventType, ...]]:
     and what it means: the values the `event_type` and `aggregate_type`
     filters take (letter case matters)."""
     return {"items": event_types()}
+
+
+@blp.get("/export")
+@requires(blp, AUDIT_READ)
+@blp.arguments(AuditExportArgsSchema, location="query", unknown=ma.RAISE)
+@blp.doc(
+    responses={
+        "200": {
+            "description": "The events that pass the filters, streamed, in log "
+            "order. A record that cannot be read keeps its place, with its "
+            "`unreadable` reason.",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    }
+)
+@problems(blp, 422)
+def export_events(args: dict[str, Any]) -> Response:
+    """Download the history that passes the filters of `/audit/events` as a file
+    (CSV with flattened `data.*` columns, or JSON lines); recorded as one read."""
+    filters, names = filters_of(args)
+    reader = acting(current_principal())
+    run = services().audit.export(reader, filters=filters, names=names)
+    fmt = args["format"]
+    writer = ExportWriter.for_filters(fmt, args, bom=args["bom"])
+
+    def lines() -> Iterator[str]:
+        yield writer.header()
+        for page in run.pages:
+            yield from writer.lines(page)
+
+    stamp = services().clock.now().strftime("%Y%m%dT%H%M%SZ")
+    return Response(
+        stream_with_context(lines()),
+        mimetype=MEDIA_TYPES[fmt],
+        content_type=f"{MEDIA_TYPES[fmt]}; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="audit-{stamp}.{fmt}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def filters_of(args: dict[str, Any]) -> tuple[AuditFilters, AccountNames]:

@@ -162,6 +162,25 @@ class AuditEventsArgsSchema(AfterOrCursor, AuditFiltersSchema):
     limit = _limit()
 
 
+class AuditExportArgsSchema(AuditFiltersSchema):
+    """Which events to export, and how."""
+
+    format = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(["csv", "jsonl"]),
+        metadata={"description": "`csv` (flattened `data.*` columns) or `jsonl`."},
+    )
+    bom = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "CSV: start with a UTF-8 BOM, for spreadsheets."},
+    )
+
+    @ma.validates_schema
+    def bom_for_csv(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("bom") and data.get("format") != "csv":
+            raise ma.ValidationError("A BOM is for CSV only.", "bom")
+
+
 class AggregateEventsArgsSchema(AfterOrCursor):
     """Which page of one aggregate's events."""
 

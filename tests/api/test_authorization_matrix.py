@@ -197,6 +197,7 @@ MATRIX = [
     ("GET", "/api/v1/audit/proofs/consistency?from=1", None, only({"auditor": 404})),
     ("GET", "/api/v1/audit/events", None, only({"auditor": 200})),
     ("GET", "/api/v1/audit/event-types", None, only({"auditor": 200})),
+    ("GET", "/api/v1/audit/export?format=jsonl", None, only({"auditor": 200})),
     (
         "GET",
         "/api/v1/accounts?username=Shop.One",

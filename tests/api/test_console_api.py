@@ -6,6 +6,9 @@ types an event type by hand and must hear at once when it is wrong.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from typing import Any
 
@@ -16,6 +19,7 @@ from domain.audit_trail import AuditTrail
 from domain.roles import StaffRole
 from tests.api.helpers import bearer, register, token_of
 from tests.api.principals import EMPLOYEE_PASSWORD, staff_token
+from tests.integrity.raw_store import RawStore
 
 ACCOUNTS = "/api/v1/accounts"
 EVENTS = "/api/v1/audit/events"
@@ -271,3 +275,121 @@ def test_an_account_is_replayed_by_its_login_name(client, shop, auditor):
     assert (by_name.get_json()["id"], by_name.get_json()["version"]) == (shop["id"], 1)
     assert events.get_json()["items"][0]["aggregate_id"] == shop["id"]
     assert missing.status_code == 404
+
+
+EXPORT = "/api/v1/audit/export"
+
+
+def test_an_auditor_downloads_the_filtered_history_as_csv(client, shop, auditor):
+    response = client.get(
+        EXPORT,
+        headers=auditor,
+        query_string={"format": "csv", "username": "Locked.Owner"},
+    )
+
+    text = response.get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="audit-')
+    assert disposition.endswith('.csv"')
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Security-Policy"].startswith("sandbox")
+    assert {r["aggregate_id"] for r in rows} == {shop["id"]}
+    assert rows[0]["event_type"] == "SellerAccount.Registered"
+    assert rows[0]["data.username"] == "Locked.Owner"
+    assert rows[0]["data.password_hash"] == "[redacted]"
+    assert not text.startswith("\ufeff")
+
+
+def test_a_csv_for_spreadsheets_starts_with_a_bom_and_defuses_formulas(client, auditor):
+    client.post(
+        "/api/v1/recovery-requests",
+        json={
+            "username": "Nobody.Here",
+            "contact_email": "x@example.com",
+            "description": '=HYPERLINK("http://evil.example")',
+        },
+    )
+    response = client.get(
+        EXPORT,
+        headers=auditor,
+        query_string={
+            "format": "csv",
+            "bom": "true",
+            "event_type": "RecoveryRequest.Submitted",
+        },
+    )
+
+    text = response.get_data(as_text=True)
+    [row] = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert text.startswith("\ufeffposition,")
+    assert row["data.description"] == '\'=HYPERLINK("http://evil.example")'
+
+
+def test_the_jsonl_export_matches_the_list(client, shop, auditor):
+    query = {"aggregate_id": shop["id"]}
+    listed = client.get(
+        EVENTS, headers=auditor, query_string={**query, "limit": 500}
+    ).get_json()["items"]
+
+    response = client.get(
+        EXPORT, headers=auditor, query_string={**query, "format": "jsonl"}
+    )
+
+    lines = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    assert response.status_code == 200
+    assert response.mimetype == "application/x-ndjson"
+    assert lines == listed
+
+
+def test_an_export_is_recorded_as_one_read_with_its_filters(
+    client, shop, auditor, services
+):
+    client.get(
+        EXPORT,
+        headers=auditor,
+        query_string={"format": "jsonl", "event_type": "LoginSucceeded"},
+    )
+
+    [read] = trail_reads(services, client, auditor)
+    assert (read.what, read.query) == ("export", {"event_type": "LoginSucceeded"})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"format": "xlsx"},
+        {"format": "jsonl", "bom": "true"},
+        {"format": "csv", "event_type": "loginsucceeded"},
+        {"format": "csv", "username": "no.one"},
+    ],
+)
+def test_a_bad_export_request_is_refused_before_anything_is_sent(
+    client, auditor, query
+):
+    response = client.get(EXPORT, headers=auditor, query_string=query)
+
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+
+
+def test_an_export_carries_on_past_a_record_it_cannot_read(
+    client, shop, auditor, services, settings
+):
+    services.audit.indexer.catch_up()
+    raw = RawStore(settings)
+    raw.flip_state_byte(2)
+    raw.conn.close()
+
+    response = client.get(EXPORT, headers=auditor, query_string={"format": "jsonl"})
+
+    lines = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    assert response.status_code == 200
+    assert lines[1]["position"] == 2
+    assert lines[1]["unreadable"].startswith("does not open in its place")
+    assert "data" not in lines[1]
+    assert [line["position"] for line in lines[:4]] == [1, 2, 3, 4]
+    assert "unreadable" not in lines[2]
