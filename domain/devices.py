@@ -34,6 +34,20 @@ class DeviceTokensRevoked(Recorded.Event):
         account._device_tokens = tokens
 
 
+def pushed_out_by_new_token(
+    tokens: dict[str, dict[str, Any]], issued_at: datetime
+) -> list[str]:
+    """The tokens a new one issued at ``issued_at`` pushes out: the expired,
+    and the oldest beyond the cap."""
+    live = sorted(
+        (h for h, t in tokens.items() if t["expires_at"] > issued_at),
+        key=lambda h: tokens[h]["issued_at"],
+    )
+    oldest = live[: max(len(live) + 1 - MAX_DEVICE_TOKENS, 0)]
+    expired = [h for h, t in tokens.items() if t["expires_at"] <= issued_at]
+    return expired + oldest
+
+
 def with_device_token(
     tokens: dict[str, dict[str, Any]],
     token_hash: str,
@@ -41,7 +55,8 @@ def with_device_token(
     issued_at: datetime,
     expires_at: datetime,
 ) -> dict[str, dict[str, Any]]:
-    """The tokens with one more, the expired and the oldest beyond the cap gone."""
+    """The tokens with one more, the expired and the oldest beyond the cap gone
+    (as LoginSucceeded events of version 2 and older are replayed)."""
     kept = {h: t for h, t in tokens.items() if t["expires_at"] > issued_at}
     kept[token_hash] = {
         "device_id": device_id,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.actor import Actor
-from domain.devices import DEVICE_TOKEN_LIFETIME
+from domain.devices import DEVICE_TOKEN_LIFETIME, pushed_out_by_new_token
 from domain.errors import SellerGuardError
 from domain.guessing import (  # the lockout's terms, where callers look for them
     CODE_FAILURES_BEFORE_VOID,
@@ -388,6 +388,11 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
             device_token_hash=new.minted_device_hash or new.presented_device_hash,
             device_token_expires_at=(
                 None if new.minted_device_hash is None else at + DEVICE_TOKEN_LIFETIME
+            ),
+            dropped_device_token_hashes=(
+                []
+                if new.minted_device_hash is None
+                else pushed_out_by_new_token(self.device_tokens, at)
             ),
         )
         if known and new.minted_device_hash:

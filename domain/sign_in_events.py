@@ -155,7 +155,7 @@ class LoginSucceeded(Recorded.Event):
     """Someone signed in and a session started."""
 
     TOPIC = "sellerguard:LoginSucceeded"
-    class_version = 2
+    class_version = 3
     session_id: str
     token_hash: str
     ip: str
@@ -170,23 +170,42 @@ class LoginSucceeded(Recorded.Event):
     # issued by this sign-in (None when the device presented a valid one).
     device_token_hash: str | None
     device_token_expires_at: datetime | None
+    # The device tokens the new one pushed out (expired, or the oldest beyond
+    # the cap), as the command decided; None before version 3.
+    dropped_device_token_hashes: list[str] | None
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["device_token_hash"] = None
         state["device_token_expires_at"] = None
 
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["dropped_device_token_hashes"] = None
+
     def apply(self, account: Any) -> None:
         account.last_login_at = self.timestamp
         account.address_lockouts.pop(self.ip, None)
         if self.device_token_hash and self.device_token_expires_at:
-            account._device_tokens = with_device_token(
-                account.device_tokens,
-                self.device_token_hash,
-                self.device_id,
-                self.timestamp,
-                self.device_token_expires_at,
-            )
+            if self.dropped_device_token_hashes is None:  # before version 3
+                account._device_tokens = with_device_token(
+                    account.device_tokens,
+                    self.device_token_hash,
+                    self.device_id,
+                    self.timestamp,
+                    self.device_token_expires_at,
+                )
+            else:
+                dropped = set(self.dropped_device_token_hashes)
+                tokens = {
+                    h: t for h, t in account.device_tokens.items() if h not in dropped
+                }
+                tokens[self.device_token_hash] = {
+                    "device_id": self.device_id,
+                    "issued_at": self.timestamp,
+                    "expires_at": self.device_token_expires_at,
+                }
+                account._device_tokens = tokens
         if self.challenge_id is not None:
             account.challenges.pop(self.challenge_id, None)
         if self.code_step is not None:

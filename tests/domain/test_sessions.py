@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.devices import DEVICE_TOKEN_LIFETIME
+from domain.devices import DEVICE_TOKEN_LIFETIME, MAX_DEVICE_TOKENS
 from domain.sign_in import (
     SESSION_IDLE_LIMIT,
     SESSION_LIFETIME,
@@ -82,3 +82,33 @@ def test_only_a_valid_device_token_makes_a_device_known(seller):
     assert seller.is_new_device(None, NOON)
     assert seller.is_new_device("forged", NOON)
     assert seller.is_new_device("d1", NOON + DEVICE_TOKEN_LIFETIME)
+
+
+def test_a_new_device_token_beyond_fifty_pushes_out_the_oldest(seller):
+    for n in range(MAX_DEVICE_TOKENS):
+        new = NewSession(f"s{n}", f"t{n}", minted_device_hash=f"d{n}")
+        seller.start_session(new, HOME, OWNER, NOON + timedelta(seconds=n))
+    seller.collect_events()
+
+    later = NOON + timedelta(minutes=5)
+    seller.start_session(
+        NewSession("s", "t", minted_device_hash="new"), HOME, OWNER, later
+    )
+
+    signed_in = seller.collect_events()[0]
+    assert signed_in.dropped_device_token_hashes == ["d0"]
+    assert not seller.knows_device("d0", later)
+    assert seller.knows_device("d1", later)
+    assert seller.knows_device("new", later)
+
+
+def test_an_expired_device_token_is_dropped_when_another_is_issued(seller):
+    first = NewSession("s1", "t1", minted_device_hash="d1")
+    seller.start_session(first, HOME, OWNER, NOON)
+    later = NOON + DEVICE_TOKEN_LIFETIME
+
+    seller.start_session(
+        NewSession("s2", "t2", minted_device_hash="d2"), CAFE, OWNER, later
+    )
+
+    assert list(seller.device_tokens) == ["d2"]
