@@ -150,6 +150,20 @@ class AccountSecurity:
         )
         return codes
 
+    def regenerate_recovery_codes(
+        self, principal: Principal, actor: Actor
+    ) -> list[str]:
+        """Issue ten new recovery codes; the old ones stop working. Shown once."""
+        codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+        hashes = [recovery_code_hash(code) for code in codes]
+        now = self.clock.now()
+        self.ledger.update(
+            principal.id,
+            SignInAccount,
+            lambda a: a.regenerate_recovery_codes(hashes, actor, now),
+        )
+        return codes
+
     def disable_two_step(
         self, principal: Principal, password: str, code: str, actor: Actor
     ) -> None:

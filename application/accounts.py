@@ -39,6 +39,8 @@ class AccountView:
     created_at: datetime
     version: int
     position: int = 0
+    last_active_at: datetime | None = None
+    recovery_codes_left: int | None = None
 
 
 def account_view(account: SignInAccount, position: int = 0) -> AccountView:
@@ -56,7 +58,20 @@ def account_view(account: SignInAccount, position: int = 0) -> AccountView:
         created_at=account.created_on,
         version=account.version,
         position=position,
+        last_active_at=account.last_active_at,
+        recovery_codes_left=(
+            len(account.recovery_code_hashes) if account.two_step_enabled else None
+        ),
     )
+
+
+def username_of(ledger: Ledger, account_id: UUID | str | None) -> str | None:
+    """The login name of a person's account (names never change), or None."""
+    try:
+        found = ledger.peek(UUID(str(account_id)), SignInAccount)
+    except ValueError:  # not an id: a service, the system
+        return None
+    return None if found is None else found.username
 
 
 class LoginNames:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from application.accounts import username_of
 from application.ledger import Changes, Ledger
 from application.ports import Clock
 from application.principals import Principal
@@ -49,10 +50,25 @@ class ShopNotFoundError(SellerGuardError):
 
 
 @dataclass(frozen=True)
+class BlockEntry:
+    """One block as the shop sees it, with the name of who made it."""
+
+    buyer: str
+    reason: str
+    scope: str
+    duration: str
+    blocked_at: datetime
+    expires_at: datetime | None
+    blocked_by: str | None
+    blocked_by_username: str | None
+    note: str
+
+
+@dataclass(frozen=True)
 class BlockListView:
     """A shop's block list with what is left of its limits."""
 
-    items: list[Block]
+    items: list[BlockEntry]
     active_count: int
     remaining_today: int
     limits: dict[str, int]
@@ -235,7 +251,9 @@ class BlockLists:
         made_today = blocks.blocks_on(now.date()) if blocks else 0
         return BlockListView(
             # Newest first; among equal times, the later-made first.
-            items=sorted(active, key=lambda b: b.blocked_at)[::-1],
+            items=[self._entry(b) for b in sorted(active, key=lambda b: b.blocked_at)][
+                ::-1
+            ],
             active_count=len(active),
             remaining_today=max(0, MAX_BLOCKS_PER_DAY - made_today),
             limits={"max_active": MAX_ACTIVE_BLOCKS, "max_per_day": MAX_BLOCKS_PER_DAY},
@@ -250,7 +268,7 @@ class BlockLists:
         duration: Duration,
         note: str,
         actor: Actor,
-    ) -> Block:
+    ) -> BlockEntry:
         """Block a buyer; the limits hold under any concurrency."""
         shop = self._shop(principal)
         seller = self.ledger.load(shop, SellerAccount)
@@ -264,7 +282,13 @@ class BlockLists:
             )
             return blocks.block(buyer, reason, scope, duration, note, actor, now)
 
-        return self.ledger.commit(build).result
+        return self._entry(self.ledger.commit(build).result)
+
+    def _entry(self, block: Block) -> BlockEntry:
+        return BlockEntry(
+            **{f.name: getattr(block, f.name) for f in fields(Block)},
+            blocked_by_username=username_of(self.ledger, block.blocked_by),
+        )
 
     def unblock(self, principal: Principal, buyer: str, actor: Actor) -> None:
         """Lift one of the shop's blocks."""

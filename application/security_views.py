@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from application.read_models import Change, Put
 from domain import guessing_events as guessing
@@ -21,6 +23,7 @@ from domain.payout_account import (
     PayoutChangeRequested,
     PayoutChangeTookEffect,
 )
+from domain.recovery_codes import RecoveryCodesRegenerated
 from domain.risk_signal import RiskSignal
 from domain.seller_account import SellerAccount
 from domain.sub_account import SubAccount
@@ -80,10 +83,20 @@ class LoginHistory:
 
 
 class Alerts:
-    """What a shop's owner is told about: new devices, lockouts, changes."""
+    """What a shop's owner is told about: new devices, lockouts, changes.
+
+    Alerts name sub-accounts by their login name (which never changes), read
+    through ``usernames``; an id stands in only where no name is known.
+    """
 
     name = "alerts"
     views = (ALERTS,)
+
+    def __init__(
+        self, usernames: Callable[[UUID], str | None] = lambda _: None
+    ) -> None:
+        self.usernames = usernames
+
     topics = (
         events.LoginSucceeded.TOPIC,
         events.LoginFailed.TOPIC,
@@ -93,6 +106,7 @@ class Alerts:
         events.PasswordChanged.TOPIC,
         events.TwoStepEnabled.TOPIC,
         events.TwoStepDisabled.TOPIC,
+        RecoveryCodesRegenerated.TOPIC,
         PayoutChangeRequested.TOPIC,
         PayoutChangeCancelled.TOPIC,
         PayoutChangeTookEffect.TOPIC,
@@ -115,7 +129,11 @@ class Alerts:
     )
 
     def changes(self, event: Any, position: int) -> list[Change]:
-        alert = _alert_for(event)
+        alert = (
+            _sub_account_alert(event, self._name_of(event.originator_id))
+            if isinstance(event, SubAccount.Event)
+            else _alert_for(event)
+        )
         if alert is None:
             return []
         kind, severity, detail = alert
@@ -134,6 +152,9 @@ class Alerts:
                 },
             )
         ]
+
+    def _name_of(self, account_id: UUID) -> str:
+        return self.usernames(account_id) or str(account_id)
 
 
 def _alert_for(event: Any) -> tuple[str, str, str] | None:
@@ -157,8 +178,6 @@ def _alert_for(event: Any) -> tuple[str, str, str] | None:
     guessed = _guessing_alert(event)
     if guessed is not None:
         return guessed
-    if isinstance(event, SubAccount.Event):
-        return _sub_account_alert(event)
     if isinstance(event, RiskSignal.Received):
         return _risk_alert(event)
     if isinstance(event, PayoutChangeRequested):
@@ -287,8 +306,8 @@ def _inactivity_alert(event: Any) -> tuple[str, str, str]:
     )
 
 
-def _sub_account_alert(event: Any) -> tuple[str, str, str] | None:
-    who = f"Sub-account {event.originator_id}"
+def _sub_account_alert(event: Any, username: str) -> tuple[str, str, str] | None:
+    who = f"Sub-account {username}"
     if isinstance(event, SubAccount.Created):
         return (
             "sub_account_created",
@@ -361,4 +380,9 @@ FIXED_ALERTS: dict[type, tuple[str, str, str]] = {
         "The account was frozen; every session ended.",
     ),
     SellerAccount.Unfrozen: ("account_restored", "info", "The account was restored."),
+    RecoveryCodesRegenerated: (
+        "recovery_codes_regenerated",
+        "info",
+        "New recovery codes were issued; the old ones no longer work.",
+    ),
 }

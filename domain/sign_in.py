@@ -23,6 +23,7 @@ from domain.guessing import (  # the lockout's terms, where callers look for the
     lockout_length,
 )
 from domain.passkeys import PasskeyHolder
+from domain.recovery_codes import RecoveryCodesRegenerated
 from domain.sign_in_events import (
     ChallengeIssued,
     CodeStepAccepted,
@@ -348,6 +349,26 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
             raise TwoStepNotEnabledError(str(self.id))
         self._record(TwoStepDisabled, actor, at, reason=reason)
         self.revoke_all_sessions("two_step_disabled", actor, at, keep=session_id)
+
+    def regenerate_recovery_codes(
+        self, recovery_code_hashes: list[str], actor: Actor, at: datetime
+    ) -> None:
+        """Replace every recovery code, used or not, with a new set."""
+        if not self.two_step_enabled:
+            raise TwoStepNotEnabledError(str(self.id))
+        self._record(
+            RecoveryCodesRegenerated,
+            actor,
+            at,
+            recovery_code_hashes=recovery_code_hashes,
+        )
+
+    @property
+    def last_active_at(self) -> datetime | None:
+        """The latest sign-in or noted use of a session (None: never signed in)."""
+        seen = [s.last_seen for s in self.sessions.values()]
+        known = [t for t in (self.last_login_at, *seen) if t is not None]
+        return max(known, default=None)
 
     # Sessions
 

@@ -9,7 +9,7 @@ from flask import current_app
 from application.access import AccessChecks
 from application.account_lookup import AccountDirectory, AccountLookup
 from application.account_security import AccountSecurity
-from application.accounts import LoginNames
+from application.accounts import LoginNames, username_of
 from application.audit import Audit
 from application.audit_index import AuditIndexer
 from application.block_lists import ActiveBlocks, BlockLists, BlockLookup
@@ -181,7 +181,7 @@ def build_services(
         views,
         [
             LoginHistory(),
-            Alerts(),
+            Alerts(lambda account_id: username_of(ledger, account_id)),
             BlockLookup(),
             RecoveryQueues(),
             Outbox((PAYOUT_TOPICS, payout_notices), (PASSKEY_TOPICS, passkey_notices)),

@@ -9,8 +9,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from application.block_lists import BlockListView, CheckResult
-from domain.block_list import Block
+from application.block_lists import BlockEntry, BlockListView, CheckResult
 from domain.roles import Module, permission
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
@@ -52,7 +51,7 @@ def view_block_list() -> dict[str, Any]:
 @blp.arguments(BlockBuyerSchema)
 @blp.response(201, BlockEntrySchema)
 @problems(blp, 400, 409, 422)
-def block_buyer(body: dict[str, Any]) -> Block:
+def block_buyer(body: dict[str, Any]) -> BlockEntry:
     """Block a buyer from ordering (100 in force at most, 10 new a UTC day)."""
     principal = current_principal()
     return services().block_lists.block(principal, actor=acting(principal), **body)

@@ -100,6 +100,20 @@ def confirm_two_step(body: dict[str, Any]) -> dict[str, list[str]]:
     return {"recovery_codes": codes}
 
 
+@blp.post("/two-step/recovery-codes")
+@requires(blp, OWN_ACCOUNT)
+@recent_sign_in(blp)
+@blp.response(200, RecoveryCodesSchema)
+@problems(blp, 409)
+def regenerate_recovery_codes() -> dict[str, list[str]]:
+    """Issue ten new recovery codes, shown this once; the old ones stop working."""
+    principal = current_principal()
+    codes = services().account_security.regenerate_recovery_codes(
+        principal, acting(principal)
+    )
+    return {"recovery_codes": codes}
+
+
 @blp.delete("/two-step")
 @requires(blp, OWN_ACCOUNT)
 @recent_sign_in(blp)

@@ -67,6 +67,11 @@ class AccountSchema(ma.Schema):
     seller_id = ma.fields.UUID(required=True, allow_none=True)
     created_at = Timestamp(required=True)
     version = ma.fields.Integer(required=True)
+    recovery_codes_left = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Unused recovery codes (null while two-step is off)"},
+    )
 
 
 class AccountLookupArgsSchema(ma.Schema):

@@ -43,6 +43,11 @@ class BlockEntrySchema(ma.Schema):
     blocked_at = Timestamp(required=True)
     expires_at = Timestamp(required=True, allow_none=True)
     blocked_by = ma.fields.String(required=True, allow_none=True)
+    blocked_by_username = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The login name of who made the block"},
+    )
     note = ma.fields.String(required=True)
 
 

@@ -32,6 +32,14 @@ class SubAccountSchema(ma.Schema):
     seller_id = ma.fields.UUID(required=True)
     created_at = Timestamp(required=True)
     version = ma.fields.Integer(required=True)
+    last_active_at = Timestamp(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Latest sign-in or use of a session (noted every "
+            "5 minutes of use); null if it never signed in"
+        },
+    )
 
 
 class ChangeRoleSchema(ma.Schema):

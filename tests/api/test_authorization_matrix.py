@@ -82,6 +82,12 @@ MATRIX = [
     ("GET", "/api/v1/me/passkeys", None, only({PEOPLE: 200})),
     ("PATCH", PASSKEY, {"name": "x"}, only({PEOPLE: 404})),
     ("DELETE", PASSKEY, None, only({PEOPLE: 404})),
+    (
+        "POST",
+        "/api/v1/me/two-step/recovery-codes",
+        None,
+        only({SELLERS: 409, ROLES: 409, STAFF: 200}),
+    ),
     ("POST", "/api/v1/me/freeze", {}, only({SELLERS: 422})),
     ("POST", "/api/v1/sub-accounts", {}, only({SELLERS: 422})),
     ("GET", "/api/v1/sub-accounts", None, only({SELLERS: 200})),
