@@ -9,6 +9,7 @@ import pytest
 
 from domain.seller_account import SellerAccount
 from tests.api.helpers import OTHER_IP, bearer, login, register, token_of
+from tests.api.principals import OPERATOR
 
 EMPLOYEE_PASSWORD = "Bl0ssom-Tide!Harbor"
 
@@ -246,3 +247,52 @@ def test_the_log_follower_runs_the_sweep_as_one_of_its_steps(
 
     assert "inactivity_sweep" in services.follower.names()
     assert shop_alerts(services, shop["id"], "store_inactive")
+
+
+def test_a_store_closed_by_the_sweep_has_its_pending_payout_change_cancelled(
+    client, services, clock, shop
+):
+    finance = bearer(
+        services.platform_people.create_service_key(
+            "finance", ["payout:read"], OPERATOR
+        ).value
+    )
+    url = "/api/v1/me/payout-account"
+    first = {
+        "holder_name": "Shop One",
+        "bank_code": "DEUTDEFF",
+        "account_number": "DE89370400440532013000",
+    }
+    other = {
+        "holder_name": "Mule",
+        "bank_code": "MULEGB22",
+        "account_number": "GB33BUKB20201555555555",
+    }
+    services.payouts.hold = timedelta(0)  # the first account: at once
+    assert client.put(url, json=first, headers=bearer(shop["owner"])).status_code == 202
+    # An operator who runs a 90-day hold (SELLERGUARD_PAYOUT_HOLD=90d): the
+    # change asked for on the store's last active day still waits at closure.
+    services.payouts.hold = timedelta(days=90)
+    asked = client.put(url, json=other, headers=bearer(shop["owner"]))
+    assert asked.status_code == 202
+    assert asked.get_json()["pending"]["account_last4"] == "5555"
+
+    clock.advance(days=60)
+    assert sweep(services) == [(shop["id"], "store_closed")]
+    clock.advance(days=31)  # past the day the change would have taken effect
+
+    seen = client.get(f"/api/v1/sellers/{shop['id']}/payout-account", headers=finance)
+    assert seen.status_code == 200
+    assert seen.get_json()["current"]["account_number"] == first["account_number"]
+    assert (seen.get_json()["payouts_allowed"], seen.get_json()["reason"]) == (
+        False,
+        "account_closed",
+    )
+    shop_account = services.ledger.find(UUID(shop["id"]), SellerAccount)
+    assert shop_account.pending_payout is None
+    cancelled = [
+        e
+        for e in services.ledger.events.get(UUID(shop["id"]))
+        if type(e).__name__ == "PayoutChangeCancelled"
+    ]
+    assert [e.reason for e in cancelled] == ["store_closed"]
