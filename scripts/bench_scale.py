@@ -141,18 +141,18 @@ class Mix:
             batch: dict[uuid.UUID, Any] = {}
             pending = 0
             while pending < min(EVENTS_PER_SAVE, until - head):
-                for aggregate in self._step():
+                for aggregate in self._step(head):
                     batch[aggregate.id] = aggregate
                 pending = sum(len(a.pending_events) for a in batch.values())
                 self.clock.current = START + timedelta(seconds=head + pending)
             ledger.save(*batch.values())
             head = ledger.last_position()
 
-    def _step(self) -> list[Any]:
+    def _step(self, head: int) -> list[Any]:
         self.counter += 1
         n, at = self.counter, self.clock.now()
         registered = len(self.sellers)
-        due = self.sellers_total * (self.services.ledger.last_position() + 1)
+        due = self.sellers_total * (head + 1)
         if not self.sellers or registered * self.events_total < due:
             return [self._register(n, at)]
         if n % RECOVERY_EVERY == 0:
