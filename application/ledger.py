@@ -16,6 +16,7 @@ from eventsourcing.application import (
 )
 from eventsourcing.persistence import (
     EventStore,
+    InfrastructureFactory,
     IntegrityError,
     JSONTranscoder,
     PersistenceError,
@@ -104,10 +105,20 @@ class Ledger(Application[UUID]):
         env: Mapping[str, str] | None = None,
         *,
         histories: EventHistories | None = None,
+        infrastructure: Callable[[Environment], InfrastructureFactory[Any]]
+        | None = None,
     ) -> None:
         self._listeners: list[Callable[[int], None]] = []
         self._histories = histories
+        self._infrastructure = infrastructure
         super().__init__(env)
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
+        """The store's factory: given (on a shared connection pool), or the
+        library's from the environment."""
+        if self._infrastructure is not None:
+            return self._infrastructure(env)
+        return super().construct_factory(env)
 
     def construct_env(
         self, name: str, env: Mapping[str, str] | None = None

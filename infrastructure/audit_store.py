@@ -19,7 +19,7 @@ from uuid import UUID
 from psycopg import sql
 
 from application.audit_index import AuditFilters, IndexRow
-from infrastructure.event_store import open_pool, postgres_conninfo
+from infrastructure.database import Database, open_database
 from infrastructure.settings import Settings
 from infrastructure.sqlite_file import REBUILDABLE, SQLiteFile
 
@@ -261,8 +261,8 @@ def _sqlite_value(value: Any) -> Any:
 class PostgresAuditStore:
     """The audit index in PostgreSQL tables, in the event store's schema."""
 
-    def __init__(self, conninfo: str, schema: str, *, timeout: float = 5.0) -> None:
-        self.schema = schema
+    def __init__(self, database: Database, *, owned: bool = False) -> None:
+        schema = self.schema = database.schema
         self._names = {
             "index": sql.Identifier(schema, "sellerguard_audit_index"),
             "aggregates": sql.Identifier(schema, "sellerguard_audit_aggregates"),
@@ -271,7 +271,9 @@ class PostgresAuditStore:
         self._sql = {
             name: sql.SQL(text).format(**self._names) for name, text in _PG.items()
         }
-        self.pool = open_pool(conninfo, "sellerguard-audit", timeout)
+        # The process's shared pool (closed here only when this store owns it).
+        self.pool = database
+        self._owned = owned
 
     def create_tables(self) -> None:
         """Create the tables and indexes when missing (run by ``sellerguard init``)."""
@@ -375,8 +377,9 @@ class PostgresAuditStore:
             conn.execute(self._sql["reset_rows"])
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self.pool.close()
+        """Close the connection pool, if it is this store's own."""
+        if self._owned:
+            self.pool.close()
 
 
 _PG = {
@@ -413,8 +416,13 @@ _PG = {
 }
 
 
-def open_audit_store(settings: Settings) -> SQLiteAuditStore | PostgresAuditStore:
-    """The audit index beside the configured event store."""
+def open_audit_store(
+    settings: Settings, database: Database | None = None
+) -> SQLiteAuditStore | PostgresAuditStore:
+    """The audit index beside the configured event store (on the process's
+    pool when given one, else on a pool of its own)."""
     if settings.database_url is None:
         return SQLiteAuditStore(settings.data_dir / "audit.sqlite")
-    return PostgresAuditStore(*postgres_conninfo(settings.database_url))
+    if database is None:
+        return PostgresAuditStore(open_database(settings), owned=True)
+    return PostgresAuditStore(database)

@@ -9,12 +9,11 @@ import os
 import re
 from pathlib import Path
 
-import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 from psycopg import sql
 
-from infrastructure.event_store import postgres_conninfo
+from infrastructure.database import Database, open_database
 from infrastructure.settings import Settings
 
 MAGIC = b"SGV1"  # format tag: MAGIC | wrapped key (40) | nonce (12) | ciphertext
@@ -114,10 +113,13 @@ class PostgresVault:
 
     TABLE = "sellerguard_documents"
 
-    def __init__(self, conninfo: str, schema: str, cipher: EnvelopeCipher) -> None:
-        self.conninfo = conninfo
+    def __init__(
+        self, database: Database, cipher: EnvelopeCipher, *, owned: bool = False
+    ) -> None:
+        self.database = database
+        self._owned = owned
         self.cipher = cipher
-        self.table = sql.Identifier(schema, self.TABLE)
+        self.table = sql.Identifier(database.schema, self.TABLE)
 
     def create_tables(self) -> None:
         """Create the table once (`sellerguard init`)."""
@@ -136,7 +138,7 @@ class PostgresVault:
         )
 
     def get(self, document_id: str) -> bytes:
-        with psycopg.connect(self.conninfo) as conn:
+        with self.database.connection() as conn:
             row = conn.execute(
                 sql.SQL("SELECT blob FROM {} WHERE id = %s").format(self.table),
                 (document_id,),
@@ -152,18 +154,25 @@ class PostgresVault:
         )
 
     def close(self) -> None:
-        """Connections are opened per call; nothing to release."""
+        """Close the connection pool, if it is this vault's own."""
+        if self._owned:
+            self.database.close()
 
     def _execute(
         self, statement: sql.Composed, params: tuple[object, ...] = ()
     ) -> None:
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+        with self.database.connection() as conn:
             conn.execute(statement, params)
 
 
-def open_vault(settings: Settings) -> FilesystemVault | PostgresVault:
-    """The vault beside the configured store: files, or a PostgreSQL table."""
+def open_vault(
+    settings: Settings, database: Database | None = None
+) -> FilesystemVault | PostgresVault:
+    """The vault beside the configured store: files, or a PostgreSQL table
+    (on the process's pool when given one, else on a pool of its own)."""
     cipher = EnvelopeCipher.from_key_file(settings.document_key_file)
     if settings.database_url is None:
         return FilesystemVault(settings.data_dir / "documents", cipher)
-    return PostgresVault(*postgres_conninfo(settings.database_url), cipher)
+    if database is None:
+        return PostgresVault(open_database(settings), cipher, owned=True)
+    return PostgresVault(database, cipher)

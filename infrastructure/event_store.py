@@ -6,7 +6,6 @@ import getpass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg_pool import ConnectionPool
 
 from infrastructure.settings import Settings, SettingsError
 from infrastructure.sqlite_file import private_file
@@ -78,6 +77,8 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_USER": str(params.get("user") or getpass.getuser()),
         "POSTGRES_PASSWORD": str(params.get("password") or ""),
         "POSTGRES_SCHEMA": schema,
+        # Ours, not the library's: names the connections in pg_stat_activity.
+        "POSTGRES_APPLICATION_NAME": str(params.get("application_name") or ""),
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_CONNECT_TIMEOUT": "5",
@@ -98,17 +99,3 @@ def postgres_conninfo(url: str) -> tuple[str, str]:
     if env["POSTGRES_PASSWORD"]:
         params["password"] = env["POSTGRES_PASSWORD"]
     return make_conninfo(**params), env["POSTGRES_SCHEMA"] or "public"
-
-
-def open_pool(conninfo: str, name: str, timeout: float) -> ConnectionPool:
-    """A small pool (1 to 5 connections) for one of our own stores; it fails at
-    once when the server cannot be reached."""
-    pool: ConnectionPool = ConnectionPool(
-        conninfo, min_size=1, max_size=5, open=True, timeout=timeout, name=name
-    )
-    try:
-        pool.wait(timeout)
-    except BaseException:
-        pool.close()
-        raise
-    return pool

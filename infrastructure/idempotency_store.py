@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from psycopg import sql
-from psycopg_pool import ConnectionPool
 
 from application.idempotency import KeyRecord, StoredResponse
+from infrastructure.database import Database
 from infrastructure.document_vault import EnvelopeCipher
 from infrastructure.settings import Settings
 from infrastructure.sqlite_file import SQLiteFile
@@ -171,7 +171,7 @@ def _free(row: Any, mine: str, free_before: int, stale_before: int) -> bool:
 class PostgresIdempotencyStore:
     """Records in a table beside the views, over the views' connection pool."""
 
-    def __init__(self, pool: ConnectionPool, schema: str, sealer: ResponseSealer):
+    def __init__(self, pool: Database, schema: str, sealer: ResponseSealer):
         self.pool = pool
         self.sealer = sealer
         names = {"keys": sql.Identifier(schema, "sellerguard_idempotency_keys")}

@@ -11,11 +11,12 @@ import fcntl
 import hashlib
 import os
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 
-from infrastructure.event_store import postgres_conninfo
+from infrastructure.database import database_conninfo
 from infrastructure.settings import Settings
 
 
@@ -51,7 +52,8 @@ class PostgresLeaderLock:
     """A session advisory lock keyed by the schema, on a connection of its own."""
 
     def __init__(self, url: str) -> None:
-        self.conninfo, schema = postgres_conninfo(url)
+        # Bounded like the pool's: connecting, keepalives, statements.
+        self.conninfo, schema = database_conninfo(url, timedelta(seconds=5))
         digest = hashlib.sha256(f"sellerguard/log-follower/{schema}".encode()).digest()
         self.key = int.from_bytes(digest[:8], "big", signed=True)
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None

@@ -22,7 +22,12 @@ from eventsourcing.persistence import (
     OperationalError,
     StoredEvent,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+)
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg_pool import PoolTimeout
 
@@ -142,6 +147,34 @@ class SettlingApplicationRecorder(PostgresApplicationRecorder):
         read = PostgresApplicationRecorder.max_notification_id.__wrapped__
         found: int | None = _read(lambda: read(self))
         return found
+
+
+class BoundedAggregateRecorder(PostgresAggregateRecorder):
+    """The library's aggregate recorder (the snapshots), without its ten tries.
+
+    A snapshot is taken after a commit has landed and only makes loading
+    cheaper: one attempt to store it is enough (the ledger logs a failure).
+    """
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """One attempt."""
+        insert = PostgresAggregateRecorder.insert_events.__wrapped__
+        ids: Sequence[int] | None = insert(self, stored_events, **kwargs)
+        return ids
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Sequence[StoredEvent]:
+        """The library's read, tried again only when its connection broke."""
+        read = PostgresAggregateRecorder.select_events.__wrapped__
+        return _read(lambda: read(self, *args, **kwargs))
+
+
+class LedgerPostgresFactory(PostgresFactory):
+    """The library's PostgreSQL factory with the recorders above."""
+
+    aggregate_recorder_class = BoundedAggregateRecorder
+    application_recorder_class = SettlingApplicationRecorder
 
 
 def _read(call: Callable[[], T]) -> T:

@@ -43,6 +43,10 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     step_up_max_age: timedelta = field(default=timedelta(minutes=5))
     payout_hold: timedelta = field(default=timedelta(hours=72))
+    # PostgreSQL: the most connections one process holds (one pool shared by
+    # every store), and how long one statement may run.
+    db_pool_size: int = 10
+    db_statement_timeout: timedelta = field(default=timedelta(seconds=5))
     webauthn_rp_id: str = "localhost"
     webauthn_origin: str = "http://localhost:8080"
 
@@ -94,6 +98,10 @@ class Settings:
             rate_limit_storage=env.get("SELLERGUARD_RATE_LIMIT_STORAGE") or "memory://",
             trusted_proxies=_networks(env, "SELLERGUARD_TRUSTED_PROXIES"),
             step_up_max_age=_duration(env, "SELLERGUARD_STEP_UP_MAX_AGE", "5m"),
+            db_pool_size=_integer(env, "SELLERGUARD_DB_POOL_SIZE", 10, 2, 100),
+            db_statement_timeout=_duration(
+                env, "SELLERGUARD_DB_STATEMENT_TIMEOUT", "5s"
+            ),
             **_relying_party(env),
             log_level=_choice(
                 env,

@@ -21,7 +21,7 @@ from application.ledger import Ledger
 from application.log_check import Checkpoint, Leaf, Row
 from application.merkle import Node
 from application.signed_note import parse
-from infrastructure.event_store import open_pool, postgres_conninfo
+from infrastructure.database import Database, open_database
 from infrastructure.settings import Settings
 from infrastructure.sqlite_file import SQLiteFile
 
@@ -209,7 +209,8 @@ class SQLiteTreeStore:
 class PostgresTreeStore:
     """The tree in PostgreSQL tables in the event store's schema."""
 
-    def __init__(self, conninfo: str, schema: str, *, timeout: float = 5.0) -> None:
+    def __init__(self, database: Database, *, owned: bool = False) -> None:
+        schema = database.schema
         names = {
             "leaves": sql.Identifier(schema, "sellerguard_tree_leaves"),
             "nodes": sql.Identifier(schema, "sellerguard_tree_nodes"),
@@ -222,7 +223,9 @@ class PostgresTreeStore:
             "snapshots": sql.Identifier(schema, PG_SNAPSHOTS),
         }
         self._sql = {name: sql.SQL(text).format(**names) for name, text in _PG.items()}
-        self.pool = open_pool(conninfo, "sellerguard-tree", timeout)
+        # The process's shared pool (closed here only when this store owns it).
+        self.pool = database
+        self._owned = owned
 
     def create_tables(self) -> None:
         """Create the tables when missing, drop the chain's (``sellerguard init``)."""
@@ -233,7 +236,8 @@ class PostgresTreeStore:
 
     def _q(self, name: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.pool.connection() as conn:
-            return conn.execute(self._sql[name], params).fetchall()
+            rows: list[Any] = conn.execute(self._sql[name], params).fetchall()
+        return rows
 
     def size(self) -> int:
         return int(self._q("size")[0][0])
@@ -307,7 +311,8 @@ class PostgresTreeStore:
         return int(rows[0][0]) if rows else 0
 
     def close(self) -> None:
-        self.pool.close()
+        if self._owned:
+            self.pool.close()
 
 
 _PG = {
@@ -365,10 +370,15 @@ _PG = {
 }
 
 
-def open_tree_store(settings: Settings) -> SQLiteTreeStore | PostgresTreeStore:
-    """The tree store beside the configured event store."""
+def open_tree_store(
+    settings: Settings, database: Database | None = None
+) -> SQLiteTreeStore | PostgresTreeStore:
+    """The tree store beside the configured event store (on the process's
+    pool when given one, else on a pool of its own)."""
     if settings.database_url is None:
         return SQLiteTreeStore(
             settings.data_dir / "integrity.sqlite", settings.sqlite_path
         )
-    return PostgresTreeStore(*postgres_conninfo(settings.database_url))
+    if database is None:
+        return PostgresTreeStore(open_database(settings), owned=True)
+    return PostgresTreeStore(database)

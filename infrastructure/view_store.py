@@ -18,8 +18,8 @@ from psycopg import sql
 
 from application.block_lists import BLOCKS, BUYER_LINKS
 from application.read_models import Change, Delete, Item, Put
+from infrastructure.database import Database, open_database
 from infrastructure.document_vault import EnvelopeCipher
-from infrastructure.event_store import open_pool, postgres_conninfo
 from infrastructure.settings import Settings
 from infrastructure.sqlite_file import REBUILDABLE, SQLiteFile
 
@@ -252,9 +252,9 @@ class PostgresViewStore:
     """Views in PostgreSQL tables (JSONB items) in the event store's schema."""
 
     def __init__(
-        self, conninfo: str, schema: str, sealer: ItemSealer, *, timeout: float = 5.0
+        self, database: Database, sealer: ItemSealer, *, owned: bool = False
     ) -> None:
-        self.schema = schema
+        schema = self.schema = database.schema
         self.sealer = sealer
         names = {
             "items": sql.Identifier(schema, "sellerguard_view_items"),
@@ -264,7 +264,9 @@ class PostgresViewStore:
             "by_item_id": sql.Identifier("sellerguard_view_items_by_item_id"),
         }
         self._sql = {name: sql.SQL(text).format(**names) for name, text in _PG.items()}
-        self.pool = open_pool(conninfo, "sellerguard-views", timeout)
+        # The process's shared pool (closed here only when this store owns it).
+        self.pool = database
+        self._owned = owned
 
     def create_tables(self) -> None:
         """Create the tables and indexes when missing (run by ``sellerguard init``)."""
@@ -340,8 +342,9 @@ class PostgresViewStore:
             conn.execute(self._sql["reset_items"], (list(views),))
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self.pool.close()
+        """Close the connection pool, if it is this store's own."""
+        if self._owned:
+            self.pool.close()
 
 
 _PG = {
@@ -395,9 +398,14 @@ def _snapshot(
     ]
 
 
-def open_view_store(settings: Settings) -> SQLiteViewStore | PostgresViewStore:
-    """The view store beside the configured event store."""
+def open_view_store(
+    settings: Settings, database: Database | None = None
+) -> SQLiteViewStore | PostgresViewStore:
+    """The view store beside the configured event store (on the process's
+    pool when given one, else on a pool of its own)."""
     sealer = ItemSealer(EnvelopeCipher.from_key_file(settings.document_key_file))
     if settings.database_url is None:
         return SQLiteViewStore(settings.data_dir / "views.sqlite", sealer)
-    return PostgresViewStore(*postgres_conninfo(settings.database_url), sealer)
+    if database is None:
+        return PostgresViewStore(open_database(settings), sealer, owned=True)
+    return PostgresViewStore(database, sealer)

@@ -33,6 +33,7 @@ from application.platform_people import PlatformPeople
 from application.portfolios import Portfolios
 from application.ports import Clock
 from application.read_models import ProjectionRunner, ViewStore
+from application.readiness import Readiness, ReadinessCheck
 from application.recovery import Recovery
 from application.recovery_links import RecoveryLinks
 from application.recovery_views import RecoveryQueues
@@ -49,6 +50,7 @@ from infrastructure import store_format
 from infrastructure.argon2_hasher import Argon2Hasher
 from infrastructure.audit_store import open_audit_store
 from infrastructure.clock import SystemClock
+from infrastructure.database import Database, ledger_infrastructure, open_database
 from infrastructure.document_inspection import DocumentInspector
 from infrastructure.document_vault import PostgresVault, open_vault
 from infrastructure.event_histories import StoredHistories
@@ -107,6 +109,9 @@ class Services:
     passkeys: Passkeys
     account_lookup: AccountLookup
     idempotency: Idempotency
+    readiness: Readiness
+    # The process's PostgreSQL pool, shared by every store (None on SQLite).
+    database: Database | None = None
 
     def close(self) -> None:
         """Stop following the log; release the stores' connections."""
@@ -116,6 +121,9 @@ class Services:
         self.views.close()  # type: ignore[attr-defined]
         self.integrity.close()
         self.audit.store.close()
+        self.readiness.close()
+        if self.database is not None:
+            self.database.close()
 
 
 EXTENSION = "sellerguard"
@@ -161,11 +169,14 @@ def build_services(
     keys = cipher_keys(settings)
     store_format.check(settings)
     namespace = username_namespace(keys[0])
+    # One PostgreSQL pool per process, shared by every store (None on SQLite).
+    database = open_database(settings) if settings.uses_postgres else None
     ledger = Ledger(
         env=ledger_env(settings, keys, create_tables=create_tables),
         histories=StoredHistories(),
+        infrastructure=ledger_infrastructure(database) if database else None,
     )
-    views = open_view_store(settings)
+    views = open_view_store(settings, database)
     hasher = Argon2Hasher(settings.argon2_parameters(), settings.argon2_profile)
     credentials = Credentials(
         PasswordPolicy(min_length=settings.password_min_length), hasher
@@ -191,15 +202,18 @@ def build_services(
         ],
     )
     store_activity = ActivityLedger(views)
-    vault = open_vault(settings)
+    vault = open_vault(settings, database)
     integrity = MerkleLog(
         ledger,
-        open_tree_store(settings),
+        open_tree_store(settings, database),
         Ed25519Signer(settings.signing_key_file),
         clock,
     )
     audit = Audit(
-        ledger, AuditIndexer(ledger, open_audit_store(settings)), clock, names
+        ledger,
+        AuditIndexer(ledger, open_audit_store(settings, database)),
+        clock,
+        names,
     )
     outbox = OutboxDispatcher(
         views, ledger, open_notifier(settings.smtp_url, settings.mail_from), links
@@ -251,10 +265,20 @@ def build_services(
             ledger, views, read_models, store_activity, clock, payouts=payouts
         ),
         portfolios=Portfolios(ledger, namespace, clock),
+        readiness=Readiness([store_check(ledger, database)]),
+        database=database,
         passkeys=Passkeys(ledger, webauthn, clock),
         account_lookup=AccountLookup(names, views, read_models, directory, audit),
         idempotency=idempotency,
     )
+
+
+def store_check(ledger: Ledger, database: Database | None) -> ReadinessCheck:
+    """Ready when the event store answers: a connection of the pool that
+    answers a query (PostgreSQL), or the log's newest position (SQLite)."""
+    if database is not None:
+        return ReadinessCheck("event_store", database.ping)
+    return ReadinessCheck("event_store", lambda _: ledger.last_position())
 
 
 def follower_steps(

@@ -12,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 
 from application.credentials import PasswordRejectedError
 from domain.errors import SellerGuardError
+from infrastructure.database import UNAVAILABLE
+from infrastructure.postgres_recorder import CommitOutcomeUnknownError
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ STATUS_OF_CODE = {
     "integrity_violation": 503,
     "idempotency_key_reused": 422,
     "idempotency_key_in_use": 409,
+    "service_unavailable": 503,
 }
 
 
@@ -123,6 +126,7 @@ CODE_OF_STATUS = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    503: "service_unavailable",
 }
 
 
@@ -250,6 +254,28 @@ def _field_message(error: SellerGuardError) -> dict[str, list[str]]:
     return {field: [message]}
 
 
+# Seconds a client should wait before trying again when the store is down.
+RETRY_AFTER_UNAVAILABLE = 2
+
+
+def from_unavailable_store(error: Exception) -> Response:
+    """The database cannot be reached (or gave up): 503, try again shortly."""
+    logger.error(
+        "store unavailable: %s: %s",
+        type(error).__name__,
+        str(error).splitlines()[0][:200] if str(error) else "",
+    )
+    detail = "The database cannot be reached just now; try again shortly."
+    if isinstance(error, CommitOutcomeUnknownError):
+        detail = (
+            "The database did not confirm the change, so it may or may not have "
+            "been saved; repeat the request (with the same Idempotency-Key)."
+        )
+    response = problem(503, "service_unavailable", detail)
+    response.headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
+    return response
+
+
 def from_unexpected(error: Exception) -> Response:
     """A bug: logged with its trace, answered without any detail."""
     logger.exception("unhandled error", exc_info=error)
@@ -276,6 +302,8 @@ def register(app: Flask) -> None:
     app.register_error_handler(ma.ValidationError, from_validation_error)
     app.register_error_handler(HTTPException, from_http_exception)
     app.register_error_handler(SellerGuardError, from_domain_error)
+    for unavailable in UNAVAILABLE:
+        app.register_error_handler(unavailable, from_unavailable_store)
     app.register_error_handler(Exception, from_unexpected)
 
 

@@ -51,6 +51,7 @@ class TcpProxy:
         self._pairs: set[_Pair] = set()
         self._lock = threading.Lock()
         self._fault: CommitFault | None = None
+        self._refuse_after_fault = False
         self.fault_fired = threading.Event()
 
     def start(self) -> Self:
@@ -81,13 +82,22 @@ class TcpProxy:
             pair.close()
         return len(pairs)
 
-    def break_next_commit(self, how: CommitFault) -> threading.Event:
+    def break_next_commit(
+        self, how: CommitFault, *, then_refuse: bool = False
+    ) -> threading.Event:
         """Cut the next connection that sends a COMMIT, either just after the
         server received it (it lands; the answer is lost) or instead of it
-        (the server never sees it and rolls back)."""
+        (the server never sees it and rolls back); ``then_refuse`` also
+        refuses connections from then on (nobody can ask what happened)."""
         self.fault_fired.clear()
         self._fault = how
+        self._refuse_after_fault = then_refuse
         return self.fault_fired
+
+    @property
+    def refusing(self) -> bool:
+        """Whether connections are refused (after :meth:`refuse`)."""
+        return self._listener is None
 
     @property
     def open_connections(self) -> int:
@@ -150,6 +160,8 @@ class TcpProxy:
             with contextlib.suppress(OSError):
                 pair.upstream.sendall(data)
             time.sleep(COMMIT_GRACE)
+        if self._refuse_after_fault:
+            self.refuse()
         self._drop(pair)
         self.fault_fired.set()
 

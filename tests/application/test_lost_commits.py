@@ -3,16 +3,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-from urllib.parse import urlsplit
-
 import pytest
 
 from domain.seller_account import SellerAccount
-from infrastructure.settings import Settings
-from interface.composition import Services, build_services
+from interface.composition import Services
 from scripts.tcp_proxy import TcpProxy
+from tests import proxied_store
 from tests.application.store_faults import (
     STRONG,
     VISITOR,
@@ -21,23 +17,13 @@ from tests.application.store_faults import (
     usernames,
 )
 
-
-@pytest.fixture
-def proxy(postgres_settings: Settings) -> Iterator[TcpProxy]:
-    url = urlsplit(postgres_settings.database_url)
-    proxy = TcpProxy((url.hostname or "127.0.0.1", url.port or 5432)).start()
-    yield proxy
-    proxy.stop()
+proxy = proxied_store.proxy
+proxied_services = proxied_store.proxied_services
 
 
 @pytest.fixture
-def services(postgres_settings: Settings, proxy: TcpProxy, clock) -> Iterator[Services]:
-    url = urlsplit(postgres_settings.database_url)
-    through_proxy = url._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
-    settings = dataclasses.replace(postgres_settings, database_url=through_proxy)
-    services = build_services(settings, clock)
-    yield services
-    services.close()
+def services(proxied_services: Services) -> Services:
+    return proxied_services
 
 
 def registrations(services: Services) -> list[str]:

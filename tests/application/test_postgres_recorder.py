@@ -1,4 +1,4 @@
-"""The ledger's PostgreSQL recorder passes the library's own recorder tests."""
+"""The ledger's PostgreSQL recorders pass the library's own recorder tests."""
 
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.tests.persistence import ApplicationRecorderTestCase
+from eventsourcing.tests.persistence import (
+    AggregateRecorderTestCase,
+    ApplicationRecorderTestCase,
+)
 
-from infrastructure.postgres_recorder import SettlingApplicationRecorder
+from infrastructure.postgres_recorder import (
+    BoundedAggregateRecorder,
+    SettlingApplicationRecorder,
+)
 from tests.conftest import POSTGRES_URL, require_postgres
 
 pytestmark = pytest.mark.postgres
@@ -32,13 +38,11 @@ def schema(request: pytest.FixtureRequest) -> Iterator[None]:
         conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
-class TestSettlingApplicationRecorder(
-    ApplicationRecorderTestCase[SettlingApplicationRecorder]
-):
+class OnOwnSchema:
     schema = ""
     datastore: PostgresDatastore | None = None
 
-    def create_recorder(self) -> SettlingApplicationRecorder:
+    def new_datastore(self) -> PostgresDatastore:
         url = urlsplit(POSTGRES_URL)
         self.datastore = PostgresDatastore(
             dbname=url.path.lstrip("/"),
@@ -48,10 +52,24 @@ class TestSettlingApplicationRecorder(
             password=url.password or "",
             schema=self.schema,
         )
-        recorder = SettlingApplicationRecorder(self.datastore)
-        recorder.create_table()
-        return recorder
+        return self.datastore
 
     def close(self) -> None:
         if self.datastore is not None:
             self.datastore.close()
+
+
+class TestSettlingApplicationRecorder(
+    OnOwnSchema, ApplicationRecorderTestCase[SettlingApplicationRecorder]
+):
+    def create_recorder(self) -> SettlingApplicationRecorder:
+        recorder = SettlingApplicationRecorder(self.new_datastore())
+        recorder.create_table()
+        return recorder
+
+
+class TestBoundedAggregateRecorder(OnOwnSchema, AggregateRecorderTestCase):
+    def create_recorder(self) -> BoundedAggregateRecorder:
+        recorder = BoundedAggregateRecorder(self.new_datastore())
+        recorder.create_table()
+        return recorder
