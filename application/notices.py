@@ -22,12 +22,15 @@ from domain.payout_account import (
     PayoutChangeTookEffect,
 )
 from domain.recovery_case import RecoveryCase
+from domain.sign_in_events import TwoStepDisabled
+from domain.sub_account import SubAccount
 
 CONTACT = "contact"
 REGISTERED = "registered"
 UPLOAD = "upload"
 RESET = "reset"
 OBJECTION = "objection"
+INVITATION = "invitation"
 
 OBJECT_IF_NOT_YOU = (
     "If you did not ask for this, object with the link below: the shop stays "
@@ -43,6 +46,7 @@ class Notice:
     subject: str
     body: str
     link: str | None = None
+    link_subject: str | None = None  # which invitation a link opens (not secret)
 
 
 def recovery_notices(event: Any) -> list[Notice]:
@@ -249,6 +253,45 @@ def passkey_notices(event: Any) -> list[Notice]:
                 f'A sign-in with your passkey "{event.name}" was refused: its '
                 "counter went backwards, as when the key was copied. Remove that "
                 "passkey, register a new one and contact support.",
+            )
+        ]
+    return []
+
+
+INVITATION_TOPICS = (SubAccount.Invited.TOPIC, TwoStepDisabled.TOPIC)
+INVITED_BECAUSE = {
+    "created": (
+        "You are invited to your employer's seller centre",
+        "Your employer created an account for you. Choose your password with "
+        "this link, meant for you alone. It works once, for 72 hours:",
+    ),
+    "resent": (
+        "Your invitation to the seller centre",
+        "Here is a new link to choose your password; any link sent before no "
+        "longer works. It works once, for 72 hours:",
+    ),
+    "password_reset": (
+        "Choose a new password for the seller centre",
+        "The shop's owner reset your password: your old one no longer signs "
+        "in and your sessions ended. Choose a new one with this link. It works "
+        "once, for 72 hours:",
+    ),
+}
+
+
+def invitation_notices(event: Any) -> list[Notice]:
+    """The mails to an employee about their invitation or a reset by the owner."""
+    if isinstance(event, SubAccount.Invited):
+        subject, body = INVITED_BECAUSE.get(event.reason, INVITED_BECAUSE["resent"])
+        return [Notice(REGISTERED, subject, body, INVITATION, event.invitation_id)]
+    if isinstance(event, TwoStepDisabled) and event.reason == "reset_by_owner":
+        return [
+            Notice(
+                REGISTERED,
+                "Your two-step verification was reset",
+                "The shop's owner reset your two-step verification and your "
+                "sessions ended. Set it up again with your authenticator app "
+                "after you sign in. If you did not ask for this, tell the owner.",
             )
         ]
     return []

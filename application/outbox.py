@@ -15,9 +15,11 @@ from itertools import groupby
 from typing import Any
 from uuid import UUID
 
+from application.invitations import InvitationLinks
 from application.ledger import Ledger
 from application.notices import (
     CONTACT,
+    INVITATION,
     OBJECTION,
     RESET,
     UPLOAD,
@@ -70,6 +72,7 @@ class Outbox:
                     "subject": notice.subject,
                     "body": notice.body,
                     "link": notice.link,
+                    "link_subject": notice.link_subject,
                     "case_id": str(event.originator_id) if case else None,
                     "account_id": None if case else str(event.originator_id),
                     "version": event.originator_version,
@@ -91,11 +94,13 @@ class OutboxDispatcher:
         ledger: Ledger,
         notifier: Notifier | None,
         links: RecoveryLinks,
+        invitations: InvitationLinks | None = None,
     ) -> None:
         self.views = views
         self.ledger = ledger
         self.notifier = notifier
         self.links = links
+        self.invitations = invitations
 
     def dispatch(self) -> int:
         """Send every mail not yet sent; returns how many were sent.
@@ -171,6 +176,9 @@ class OutboxDispatcher:
 
     def _link(self, data: dict[str, Any]) -> str | None:
         kind, case_id = data.get("link"), data.get("case_id")
+        if kind == INVITATION and self.invitations and data.get("link_subject"):
+            account = UUID(str(data["account_id"]))
+            return self.invitations.link(account, str(data["link_subject"]))
         if kind is None or case_id is None:
             return None
         case = UUID(case_id)

@@ -185,7 +185,7 @@ class PasskeySignIn(SignIn):
             )
         except PasskeyRejectedError:
             raise InvalidCredentialsError(challenge_id) from None
-        if account.status is AccountStatus.DEACTIVATED:
+        if account.status in (AccountStatus.DEACTIVATED, AccountStatus.INVITED):
             raise InvalidCredentialsError(challenge_id)
         self._refuse_shut_shop(account)
         try:

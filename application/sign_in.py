@@ -135,7 +135,7 @@ class SignIn:
         if not self.hasher.verify(account.password_hash, password):
             self._record(account.id, lambda a: a.fail_password(attempt, actor, now))
             raise InvalidCredentialsError(username)
-        if account.status is AccountStatus.DEACTIVATED:
+        if account.status in (AccountStatus.DEACTIVATED, AccountStatus.INVITED):
             raise InvalidCredentialsError(username)
         self._refuse_shut_shop(account)
         rehash = (

@@ -90,6 +90,15 @@ class SellerAccount(SignInAccount, PayoutHolder):
         def apply(self, account: SellerAccount) -> None:
             account.sub_account_ids.append(self.sub_account_id)
 
+    class SubAccountPolicySet(Event):
+        """The owner decided whether employees must use two-step verification."""
+
+        TOPIC = "sellerguard:SellerAccount.SubAccountPolicySet"
+        sub_accounts_require_two_step: bool
+
+        def apply(self, account: SellerAccount) -> None:
+            account.staff_two_step_required = self.sub_accounts_require_two_step
+
     class BlockingAccessRevoked(Event):
         """The platform took away the shop's right to block buyers."""
 
@@ -172,6 +181,7 @@ class SellerAccount(SignInAccount, PayoutHolder):
         self.blocking_access = True
         self.open_case_id: UUID | None = None
         self.recovered_at: datetime | None = None
+        self.staff_two_step_required = False
         self._init_sign_in(password_hash)
 
     @classmethod
@@ -199,6 +209,23 @@ class SellerAccount(SignInAccount, PayoutHolder):
     def add_sub_account(self, sub_account_id: UUID, actor: Actor, at: datetime) -> None:
         """Note a new sub-account of this shop (saved with the sub-account)."""
         self._record(self.SubAccountAdded, actor, at, sub_account_id=sub_account_id)
+
+    @property
+    def sub_accounts_require_two_step(self) -> bool:
+        """Whether employees must turn two-step on before anything else."""
+        return bool(getattr(self, "staff_two_step_required", False))
+
+    def set_sub_account_policy(
+        self, require_two_step: bool, actor: Actor, at: datetime
+    ) -> None:
+        """Require (or stop requiring) two-step verification of every employee."""
+        if require_two_step != self.sub_accounts_require_two_step:
+            self._record(
+                self.SubAccountPolicySet,
+                actor,
+                at,
+                sub_accounts_require_two_step=require_two_step,
+            )
 
     def set_blocking_access(
         self, granted: bool, reason: str, actor: Actor, at: datetime

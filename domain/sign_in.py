@@ -70,6 +70,7 @@ class AccountStatus(StrEnum):
     FROZEN = "frozen"
     DEACTIVATED = "deactivated"
     CLOSED = "closed"
+    INVITED = "invited"  # a sub-account whose employee has not set a password
 
 
 class SignInError(SellerGuardError):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from domain.actor import Actor
 from domain.errors import SellerGuardError
 from domain.roles import Role
-from domain.sign_in import AccountStatus, SignInAccount
+from domain.sign_in import PASSWORD_HISTORY, AccountStatus, SignInAccount
 from domain.username import Username
 
 DORMANT_AFTER = timedelta(days=30)
+INVITATION_LIFETIME = timedelta(hours=72)
 
 
 class SubAccountError(SellerGuardError):
@@ -34,6 +36,18 @@ class SubAccountActiveError(SubAccountError):
     """The sub-account is active already."""
 
     code = "sub_account_active"
+
+
+class NotInvitedError(SubAccountError):
+    """The sub-account has no invitation waiting to be accepted."""
+
+    code = "not_invited"
+
+
+class InvitationRefusedError(SubAccountError):
+    """The invitation link is not valid: used, revoked, replaced or expired."""
+
+    code = "forbidden"
 
 
 class SubAccount(SignInAccount):
@@ -95,6 +109,52 @@ class SubAccount(SignInAccount):
         def apply(self, account: SubAccount) -> None:
             account.dormancy_flagged_at = self.timestamp
 
+    class Invited(Event):
+        """A one-time link to set the password was issued (it replaces any other).
+
+        ``reason`` is ``created``, ``resent`` or ``password_reset``; only the
+        hash of the link's token is kept.
+        """
+
+        TOPIC = "sellerguard:SubAccount.Invited"
+        seller_id: UUID
+        invitation_id: str
+        token_hash: str
+        expires_at: datetime
+        reason: str
+
+        def apply(self, account: SubAccount) -> None:
+            account._status = AccountStatus.INVITED.value
+            account.invitation = {
+                "invitation_id": self.invitation_id,
+                "token_hash": self.token_hash,
+                "expires_at": self.expires_at,
+            }
+
+    class InvitationRevoked(Event):
+        """The seller withdrew the invitation; its link no longer works."""
+
+        TOPIC = "sellerguard:SubAccount.InvitationRevoked"
+        seller_id: UUID
+
+        def apply(self, account: SubAccount) -> None:
+            account.invitation = None
+
+    class InvitationAccepted(Event):
+        """The employee set their password with the link; the account is active."""
+
+        TOPIC = "sellerguard:SubAccount.InvitationAccepted"
+        seller_id: UUID
+        password_hash: str
+        history_size: int
+
+        def apply(self, account: SubAccount) -> None:
+            account._status = AccountStatus.ACTIVE.value
+            account.invitation = None
+            account.password_hash = self.password_hash
+            history = [self.password_hash, *account.password_history]
+            account.password_history = history[: self.history_size]
+
     def __init__(
         self, seller_id: UUID, username: str, email: str, role: str, password_hash: str
     ) -> None:
@@ -103,6 +163,7 @@ class SubAccount(SignInAccount):
         self.email = email
         self._role = role
         self.dormancy_flagged_at: datetime | None = None
+        self.invitation: dict[str, Any] | None = None
         self._init_sign_in(password_hash)
 
     @classmethod
@@ -165,6 +226,78 @@ class SubAccount(SignInAccount):
         if self.status is not AccountStatus.DEACTIVATED:
             raise SubAccountActiveError(str(self.id))
         self._record(self.Reactivated, actor, at, seller_id=self.seller_id)
+
+    # Invitations
+
+    @property
+    def pending_invitation(self) -> dict[str, Any] | None:
+        """The invitation waiting to be accepted (snapshots before it: none)."""
+        invitation: dict[str, Any] | None = getattr(self, "invitation", None)
+        return invitation
+
+    def invite(
+        self,
+        invitation_id: str,
+        token_hash: str,
+        reason: str,
+        actor: Actor,
+        at: datetime,
+    ) -> datetime:
+        """Issue a link to set the password (72 hours); every session ends.
+
+        For a new invitation, a resend or the owner's reset of the password:
+        until it is accepted, the account's old password no longer signs in.
+        """
+        if self.status is AccountStatus.DEACTIVATED:
+            raise SubAccountInactiveError(str(self.id))
+        if reason == "resent" and self.status is not AccountStatus.INVITED:
+            raise NotInvitedError(str(self.id))
+        expires_at = at + INVITATION_LIFETIME
+        self._record(
+            self.Invited,
+            actor,
+            at,
+            seller_id=self.seller_id,
+            invitation_id=invitation_id,
+            token_hash=token_hash,
+            expires_at=expires_at,
+            reason=reason,
+        )
+        self.revoke_all_sessions("invited", actor, at)
+        return expires_at
+
+    def revoke_invitation(self, actor: Actor, at: datetime) -> None:
+        """Withdraw the waiting invitation."""
+        if self.pending_invitation is None:
+            raise NotInvitedError(str(self.id))
+        self._record(self.InvitationRevoked, actor, at, seller_id=self.seller_id)
+
+    def live_invitation(self, invitation_id: str, at: datetime) -> str:
+        """The token hash of this waiting, unexpired invitation; refused otherwise."""
+        invitation = self.pending_invitation
+        if (
+            self.status is not AccountStatus.INVITED
+            or invitation is None
+            or invitation["invitation_id"] != invitation_id
+            or invitation["expires_at"] <= at
+        ):
+            raise InvitationRefusedError(str(self.id))
+        token_hash: str = invitation["token_hash"]
+        return token_hash
+
+    def accept_invitation(
+        self, invitation_id: str, password_hash: str, actor: Actor, at: datetime
+    ) -> None:
+        """Set the employee's own password with a live invitation."""
+        self.live_invitation(invitation_id, at)
+        self._record(
+            self.InvitationAccepted,
+            actor,
+            at,
+            seller_id=self.seller_id,
+            password_hash=password_hash,
+            history_size=PASSWORD_HISTORY,
+        )
 
     def is_dormant(self, at: datetime) -> bool:
         """Active, unflagged, and nobody signed in for 30 days."""

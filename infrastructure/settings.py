@@ -40,6 +40,7 @@ class Settings:
     mail_from: str
     reset_url: str
     rate_limit_storage: str
+    invitation_url: str = "http://127.0.0.1:8080/invitation"
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     step_up_max_age: timedelta = field(default=timedelta(minutes=5))
     payout_hold: timedelta = field(default=timedelta(hours=72))
@@ -94,6 +95,9 @@ class Settings:
             payout_hold=_duration(env, "SELLERGUARD_PAYOUT_HOLD", "72h"),
             reset_url=_url(
                 env, "SELLERGUARD_RESET_URL", "http://127.0.0.1:8080/recover"
+            ),
+            invitation_url=_url(
+                env, "SELLERGUARD_INVITATION_URL", "http://127.0.0.1:8080/invitation"
             ),
             rate_limit_storage=env.get("SELLERGUARD_RATE_LIMIT_STORAGE") or "memory://",
             trusted_proxies=_networks(env, "SELLERGUARD_TRUSTED_PROXIES"),

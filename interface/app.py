@@ -36,6 +36,7 @@ from interface.blueprints import (
     security_center,
     sellers,
     sessions,
+    staff_controls,
     store_health,
     sub_accounts,
 )
@@ -116,6 +117,7 @@ def create_app(
         passkeys,
         payouts,
         sub_accounts,
+        staff_controls,
         block_lists,
         recovery,
         security_center,

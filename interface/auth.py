@@ -46,7 +46,7 @@ class ReauthenticationRequiredError(SellerGuardError):
 
 
 class TwoStepRequiredError(SellerGuardError):
-    """Staff must turn on two-step verification before anything else."""
+    """Turn on two-step verification first: it is required before anything else."""
 
     code = "two_step_required"
 
@@ -56,8 +56,9 @@ def requires(
 ) -> Callable[[F], F]:
     """Admit only principals the matrix grants ``permission`` (401, then 403).
 
-    Staff without two-step verification get ``403 two_step_required`` except
-    on the views that enrol it (``before_two_step``).
+    Staff without two-step verification, and employees of a shop that
+    requires it, get ``403 two_step_required`` except on the views that enrol
+    it (``before_two_step``).
     """
 
     def decorate(view: F) -> F:
@@ -68,6 +69,10 @@ def requires(
                 principal.kind is ActorKind.STAFF
                 and not principal.two_step_enabled
                 and not before_two_step
+            ):
+                raise TwoStepRequiredError(str(principal.id))
+            if not before_two_step and services().sub_accounts.two_step_missing(
+                principal
             ):
                 raise TwoStepRequiredError(str(principal.id))
             if not principal.may(permission):

@@ -16,12 +16,15 @@ from application.block_lists import ActiveBlocks, BlockLists, BlockLookup
 from application.credentials import Credentials
 from application.idempotency import Idempotency
 from application.inactivity_sweep import InactivitySweep
+from application.invitations import InvitationLinks, Invitations
 from application.ledger import Ledger
 from application.log_follower import LogFollower, Step
 from application.merkle_log import MerkleLog
 from application.notices import (
+    INVITATION_TOPICS,
     PASSKEY_TOPICS,
     PAYOUT_TOPICS,
+    invitation_notices,
     passkey_notices,
     payout_notices,
 )
@@ -91,6 +94,7 @@ class Services:
     sign_in: PasskeySignIn
     account_security: AccountSecurity
     sub_accounts: SubAccounts
+    invitations: Invitations
     access: AccessChecks
     platform_people: PlatformPeople
     block_lists: BlockLists
@@ -186,6 +190,7 @@ def build_services(
     names = LoginNames(ledger, namespace)
     link_keys = HmacLinkKeys(link_key(keys[0]))
     links = RecoveryLinks(link_keys, settings.reset_url)
+    invitation_links = InvitationLinks(link_keys, settings.invitation_url)
     directory = AccountDirectory(lambda email: link_keys.derive("account-email", email))
     read_models = ProjectionRunner(
         ledger,
@@ -195,7 +200,11 @@ def build_services(
             Alerts(lambda account_id: username_of(ledger, account_id)),
             BlockLookup(),
             RecoveryQueues(),
-            Outbox((PAYOUT_TOPICS, payout_notices), (PASSKEY_TOPICS, passkey_notices)),
+            Outbox(
+                (PAYOUT_TOPICS, payout_notices),
+                (PASSKEY_TOPICS, passkey_notices),
+                (INVITATION_TOPICS, invitation_notices),
+            ),
             SecurityCenterViews(ledger),
             StoreActivity(StoreDirectory(ledger).store_of),
             directory,
@@ -216,7 +225,11 @@ def build_services(
         names,
     )
     outbox = OutboxDispatcher(
-        views, ledger, open_notifier(settings.smtp_url, settings.mail_from), links
+        views,
+        ledger,
+        open_notifier(settings.smtp_url, settings.mail_from),
+        links,
+        invitation_links,
     )
     sweep = InactivitySweep(ledger, store_activity, read_models, clock)
     follower = LogFollower(
@@ -243,7 +256,8 @@ def build_services(
         sellers=Sellers(names, credentials, clock),
         sign_in=PasskeySignIn(names, hasher, authenticator, clock, webauthn),
         account_security=AccountSecurity(ledger, credentials, authenticator, clock),
-        sub_accounts=SubAccounts(names, credentials, clock),
+        sub_accounts=SubAccounts(names, credentials, clock, invitation_links),
+        invitations=Invitations(ledger, credentials, invitation_links, clock),
         access=AccessChecks(ledger),
         platform_people=PlatformPeople(names, credentials, clock),
         block_lists=BlockLists(ledger, ActiveBlocks(ledger, views), clock),

@@ -41,6 +41,7 @@ STATUS_OF_CODE = {
     "account_not_frozen": 409,
     "precondition_failed": 412,
     "two_step_required": 403,
+    "not_invited": 409,
     "sub_account_deactivated": 409,
     "sub_account_active": 409,
     "bad_request": 400,

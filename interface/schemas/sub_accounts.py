@@ -18,7 +18,14 @@ class CreateSubAccountSchema(ma.Schema):
     username = USERNAME()
     email = EMAIL()
     role = ROLE
-    password = PASSWORD()
+    password = PASSWORD(
+        required=False,
+        load_default=None,
+        metadata={
+            "description": "Leave out to invite the employee: a one-time link "
+            "(72 hours) to choose their own password is mailed to `email`"
+        },
+    )
 
 
 class SubAccountSchema(ma.Schema):
@@ -80,3 +87,18 @@ class AuthzResultSchema(ma.Schema):
     """The answer."""
 
     allowed = ma.fields.Boolean(required=True)
+
+
+class PoliciesSchema(ma.Schema):
+    """The shop's rules for its employees."""
+
+    sub_accounts_require_two_step = ma.fields.Boolean(required=True)
+
+
+class AcceptInvitationSchema(ma.Schema):
+    """The invitation's token (from the mailed link) and the chosen password."""
+
+    token = ma.fields.String(
+        required=True, load_only=True, validate=ma.validate.Length(1, 512)
+    )
+    password = PASSWORD()

@@ -44,7 +44,9 @@ PASSKEY = "/api/v1/me/passkeys/no-such-passkey"
 SHOP_ADMINS = (*SELLERS, "main_administrator")
 RISK_REFUND_STAFF = ("order_fulfilment_specialist", "customer_service_agent")
 NO_STORE = "00000000-0000-4000-8000-000000000001"
+NO_SUB = "/api/v1/sub-accounts/00000000-0000-4000-8000-000000000002"
 SPEC_PATHS = [
+    (NO_SUB, "/api/v1/sub-accounts/{sub_account_id}"),
     (NO_STORE, "{store_id}"),
     (f"risk-orders/{NO_CASE}", "risk-orders/{item_id}"),
     (f"risk-refunds/{NO_CASE}", "risk-refunds/{item_id}"),
@@ -95,6 +97,13 @@ MATRIX = [
     ("PATCH", SUB, {"role": "no_such_role"}, only({SELLERS: 422})),
     ("POST", SUB + "/reactivate", None, only({"seller": 409, "other_seller": 404})),
     ("POST", SUB + "/deactivate", {"reason": 7}, only({SELLERS: 422})),
+    ("POST", SUB + "/invitation", None, only({"seller": 409, "other_seller": 404})),
+    ("DELETE", SUB + "/invitation", None, only({"seller": 409, "other_seller": 404})),
+    ("POST", NO_SUB + "/reset-password", None, only({SELLERS: 404})),
+    ("POST", NO_SUB + "/reset-two-step", None, only({SELLERS: 404})),
+    ("GET", "/api/v1/me/policies", None, only({SELLERS: 200})),
+    ("PUT", "/api/v1/me/policies", {}, only({SELLERS: 422})),
+    ("POST", "/api/v1/invitations/accept", {}, everyone(422)),
     ("GET", "/api/v1/roles", None, only({PEOPLE: 200})),
     ("GET", CHECK, None, only({"service": 200})),
     (
