@@ -76,6 +76,11 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
         "password": "Paper-Crane!Harbor42",
     },
     "changeRole": {"role": "customer_service_agent"},
+    "setPolicies": {"sub_accounts_require_two_step": True},
+    "acceptInvitation": {
+        "token": "sgi1.3f1c2a9e5b7d4e8f9a012b3c4d5e6f70.8d3e.kQ2v",
+        "password": PASSWORD,
+    },
     "deactivateSubAccount": {"reason": "Left the company."},
     "blockBuyer": {
         "buyer": "buyer_4711",
