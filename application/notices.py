@@ -236,6 +236,15 @@ def passkey_notices(event: Any) -> list[Notice]:
                 f'One of your passkeys is now called "{event.name}". ' + NOT_YOU,
             )
         ]
+    if isinstance(event, PasskeyRemoved) and event.reason == "recovery_reset":
+        return [
+            Notice(
+                REGISTERED,
+                "A passkey was removed from your account",
+                f'The recovery of your account removed the passkey "{event.name}"; '
+                "register your passkeys again once you are signed in.",
+            )
+        ]
     if isinstance(event, PasskeyRemoved):
         return [
             Notice(

@@ -77,7 +77,7 @@ def principal_of(
     else:
         role, shop = account.role, account.employer_id or account.id
         # A passkey is a second step too (staff may meet the rule with one).
-        two_step = account.two_step_enabled or account.has_passkeys
+        two_step = account.has_second_step
     return Principal(
         kind=ActorKind(account.principal_kind),
         id=account.id,

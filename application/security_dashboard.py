@@ -106,9 +106,9 @@ class SecurityDashboard:
         failed, new_devices = self._sign_in_risk([owner, *subs], now - RECENT)
         blocks = self.ledger.find(block_list_id(seller_id), BlockList)
         return {
-            "two_step_enabled": owner.two_step_enabled,
+            "two_step_enabled": owner.has_second_step,
             "sub_accounts_without_two_step": sum(
-                1 for s in active if not s.two_step_enabled
+                1 for s in active if not s.has_second_step
             ),
             "dormant_sub_accounts": sum(
                 1

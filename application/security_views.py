@@ -271,10 +271,14 @@ def _passkey_alert(event: Any) -> tuple[str, str, str] | None:
     if isinstance(event, PasskeyRenamed):
         return ("passkey_renamed", "info", f'A passkey was renamed "{event.name}".')
     if isinstance(event, PasskeyRemoved):
+        by = (
+            "by the recovery of the account" if event.reason == "recovery_reset" else ""
+        )
         return (
             "passkey_removed",
             "warning",
-            f'The passkey "{event.name}" was removed; other sessions ended.',
+            f'The passkey "{event.name}" was removed{" " + by if by else ""}; '
+            "other sessions ended.",
         )
     if isinstance(event, PasskeyCloneSuspected):
         return (

@@ -137,6 +137,7 @@ class StoreInspection:
             status=owner.status.value,
             last_activity_at=last,
             owner_two_step=owner.two_step_enabled,
+            owner_passkeys=len(owner.passkeys),
             recovery_codes_left=len(owner.recovery_code_hashes),
             employees=[_employee(s) for s in active],
             sign_ins=self._sign_ins([owner.id, *(s.id for s in active)], now),
@@ -186,7 +187,7 @@ def _employee(account: SubAccount) -> Employee:
     return Employee(
         username=account.username,
         role=account.role.value,
-        two_step_enabled=account.two_step_enabled,
+        two_step_enabled=account.has_second_step,
         last_sign_in_at=account.last_login_at or account.created_on,
     )
 

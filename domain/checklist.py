@@ -83,6 +83,7 @@ class Facts:
     # Asked for within days of a password or two-step change: a takeover's mark.
     payout_pending_suspicious: bool = False
     risk_items_open: list[datetime] = field(default_factory=list)
+    owner_passkeys: int = 0  # a passkey is a (phishing-proof) second step too
 
 
 def store_status(f: Facts) -> Check:
@@ -121,6 +122,11 @@ def inactivity(f: Facts) -> Check:
 
 
 def owner_two_step(f: Facts) -> Check:
+    if not f.owner_two_step and f.owner_passkeys:
+        return _ok(
+            "owner_two_step",
+            "A passkey is the main account's second step, and it cannot be phished.",
+        )
     if not f.owner_two_step:
         return _fail(
             "owner_two_step",

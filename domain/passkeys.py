@@ -261,6 +261,11 @@ class PasskeyHolder(Recorded):
             PasskeyRemoved, actor, at, passkey_id=passkey_id, name=name, reason=reason
         )
 
+    def remove_all_passkeys(self, reason: str, actor: Actor, at: datetime) -> None:
+        """Stop every passkey opening the account (a recovery reset)."""
+        for passkey in self.passkeys:
+            self.remove_passkey(passkey.id, reason, actor, at)
+
     def use_passkey(
         self, passkey_id: str, sign_count: int, actor: Actor, at: datetime
     ) -> None:

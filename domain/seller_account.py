@@ -253,11 +253,12 @@ class SellerAccount(SignInAccount, PayoutHolder):
             self._record(self.RecoveryCaseEnded, actor, at, case_id=self.open_case_id)
 
     def reset_credentials(self, password_hash: str, actor: Actor, at: datetime) -> None:
-        """After recovery: a new password, no two-step, no old session or known
-        device, no lockout or throttle, active."""
+        """After recovery: a new password, no two-step, no passkey, no old
+        session or known device, no lockout or throttle, active."""
         self.change_password(password_hash, actor, at)
         if self.two_step_enabled:
             self.disable_two_step("recovery_reset", actor, at)
+        self.remove_all_passkeys("recovery_reset", actor, at)  # a thief's too
         self.revoke_all_sessions("recovery_reset", actor, at)
         self.forget_devices("recovery_reset", actor, at)
         if self.open_case_id is not None:

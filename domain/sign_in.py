@@ -263,6 +263,11 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
         """Whether a code is asked for after the password."""
         return self.two_step_secret is not None
 
+    @property
+    def has_second_step(self) -> bool:
+        """Whether a password alone is not enough: codes, or a passkey."""
+        return self.two_step_enabled or self.has_passkeys
+
     def issue_challenge(
         self,
         challenge_id: str,

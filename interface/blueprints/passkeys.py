@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from flask_smorest import Blueprint
 
@@ -69,25 +70,25 @@ def list_passkeys(args: dict[str, Any]) -> dict[str, Any]:
     return page_of_list(views, args["limit"], args["cursor"])
 
 
-@blp.patch("/me/passkeys/<string:passkey_id>")
+@blp.patch("/me/passkeys/<uuid:passkey_id>")
 @requires(blp, OWN_ACCOUNT, before_two_step=True)
 @blp.arguments(PasskeyRenameSchema)
 @blp.response(200, PasskeySchema)
 @problems(blp, 400, 404, 422)
-def rename_passkey(body: dict[str, Any], passkey_id: str) -> PasskeyView:
+def rename_passkey(body: dict[str, Any], passkey_id: UUID) -> PasskeyView:
     """Give a passkey another name."""
     principal = current_principal()
     return services().passkeys.rename(
-        principal, passkey_id, body["name"], acting(principal)
+        principal, str(passkey_id), body["name"], acting(principal)
     )
 
 
-@blp.delete("/me/passkeys/<string:passkey_id>")
+@blp.delete("/me/passkeys/<uuid:passkey_id>")
 @requires(blp, OWN_ACCOUNT, before_two_step=True)
 @recent_sign_in(blp)
 @blp.response(204)
 @problems(blp, 404)
-def remove_passkey(passkey_id: str) -> None:
+def remove_passkey(passkey_id: UUID) -> None:
     """Remove a passkey; every other session of the caller ends."""
     principal = current_principal()
-    services().passkeys.remove(principal, passkey_id, acting(principal))
+    services().passkeys.remove(principal, str(passkey_id), acting(principal))

@@ -95,7 +95,7 @@ def answer_challenge(body: dict[str, Any]) -> SessionGrant:
 
 @blp.post("/sessions/passkey/options")
 @limited(blp, "login_rate_limit")
-@blp.arguments(PasskeySignInOptionsSchema)
+@blp.arguments(PasskeySignInOptionsSchema, required=False)
 @blp.response(200, CeremonyOptionsSchema)
 @problems(blp, 400, 422)
 def passkey_sign_in_options(body: dict[str, Any]) -> CeremonyOptions:

@@ -40,7 +40,8 @@ NO_CASE = "00000000-0000-4000-8000-000000000000"
 CASE = f"/api/v1/recovery-cases/{NO_CASE}"
 RISK_ORDER = f"/api/v1/security-center/risk-orders/{NO_CASE}"
 RISK_REFUND = f"/api/v1/security-center/risk-refunds/{NO_CASE}"
-PASSKEY = "/api/v1/me/passkeys/no-such-passkey"
+NO_PASSKEY = "00000000-0000-4000-8000-00000000000b"
+PASSKEY = f"/api/v1/me/passkeys/{NO_PASSKEY}"
 SHOP_ADMINS = (*SELLERS, "main_administrator")
 RISK_REFUND_STAFF = ("order_fulfilment_specialist", "customer_service_agent")
 NO_STORE = "00000000-0000-4000-8000-000000000001"
@@ -53,7 +54,7 @@ SPEC_PATHS = [
     ("{finance_specialist}", "{sub_account_id}"),
     ("{seller}", "{seller_id}"),
     ("no-such-session", "{session_id}"),
-    ("no-such-passkey", "{passkey_id}"),
+    (NO_PASSKEY, "{passkey_id}"),
     ("/nobody", "/{buyer}"),
     ("/b1/", "/{buyer}/"),
     (NO_CASE, "{case_id}"),

@@ -330,3 +330,16 @@ def test_staff_may_add_a_passkey_before_their_two_step_is_on(
     add_passkey(client, staff, authenticator, "Security key")
 
     assert [p["name"] for p in listed(client, staff)] == ["Security key"]
+
+
+def test_a_passkey_counts_as_the_owners_second_step_in_the_security_checks(
+    client, token, authenticator
+):
+    add_passkey(client, token, authenticator)
+
+    inspection = client.get("/api/v1/me/inspection", headers=bearer(token))
+    dashboard = client.get("/api/v1/security-center/dashboard", headers=bearer(token))
+
+    verdicts = {c["item"]: c["status"] for c in inspection.get_json()["checks"]}
+    assert verdicts["owner_two_step"] == "ok"
+    assert dashboard.get_json()["account"]["two_step_enabled"] is True

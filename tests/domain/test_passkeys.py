@@ -131,3 +131,16 @@ def test_a_challenge_answers_only_its_account_and_purpose() -> None:
         ceremony(account).spend(CeremonyPurpose.REGISTRATION, uuid4(), OWNER, NOON)
     with pytest.raises(CeremonyNotLiveError):
         ceremony(account).spend(CeremonyPurpose.SIGN_IN, account, OWNER, NOON)
+
+
+def test_a_recovery_reset_removes_every_passkey(seller: SellerAccount) -> None:
+    # A thief who held the shop may have added one: it must not outlive them.
+    seller.add_passkey("pk-owner", new_passkey("c1"), "Owner", OWNER, NOON)
+    seller.add_passkey("pk-thief", new_passkey("c2"), "Thief", OWNER, NOON)
+    seller.open_recovery(uuid4(), "takeover", OWNER, NOON)
+    seller.collect_events()
+
+    seller.reset_credentials("hash-2", OWNER, NOON)
+
+    assert not seller.has_passkeys
+    assert recorded(seller).count("PasskeyRemoved") == 2
