@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.accounts import LoginNames
 from application.audit import Audit
-from application.read_models import Change, ProjectionRunner, Put, ViewStore
+from application.login_names import LoginNames
+from application.read_models import Change, Put, ReadModels, ViewStore
 from domain.actor import Actor
 from domain.seller_account import SellerAccount
 from domain.sign_in import SignInAccount
@@ -86,7 +86,7 @@ class AccountLookup:
         self,
         names: LoginNames,
         views: ViewStore,
-        read_models: ProjectionRunner,
+        read_models: ReadModels,
         directory: AccountDirectory,
         audit: Audit,
     ) -> None:

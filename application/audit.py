@@ -27,13 +27,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from application.accounts import LoginNames
 from application.audit_index import AuditFilters, AuditIndexer, IndexRow
 from application.event_catalogue import UnknownFilterValueError
 from application.ledger import Changes, IntegrityViolationError, Ledger
+from application.login_names import LoginNames
 from application.ports import Clock
 from application.redaction import event_data, state_of
-from application.security_views import rfc3339
+from application.timestamps import rfc3339
 from domain.actor import Actor
 from domain.audit_trail import AuditTrail
 from domain.errors import SellerGuardError

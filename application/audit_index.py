@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 from application.ledger import Ledger
-from application.security_views import rfc3339
+from application.timestamps import rfc3339
 
 logger = logging.getLogger(__name__)
 

@@ -200,7 +200,7 @@ class ActiveBlocks:
                 event = to_domain_event(notification)
                 for change in self._lookup.changes(event, notification.id):
                     self._apply(change)
-            # A short page covers everything up to the head (see ProjectionRunner).
+            # A short page covers everything up to the head (see ReadModels).
             start = page[-1].id if len(page) >= self.page_size else head
             self._position = start
 

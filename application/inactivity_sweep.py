@@ -9,7 +9,7 @@ from uuid import UUID
 
 from application.ledger import Changes, Ledger
 from application.ports import Clock
-from application.read_models import ProjectionRunner
+from application.read_models import ReadModels
 from application.store_activity import ActivityLedger, StoreActivityRecord
 from domain.actor import Actor
 from domain.inactivity import InactivityStage, closes_at, stage_at
@@ -53,7 +53,7 @@ class InactivitySweep:
         self,
         ledger: Ledger,
         activity: ActivityLedger,
-        read_models: ProjectionRunner,
+        read_models: ReadModels,
         clock: Clock,
     ) -> None:
         self.ledger = ledger

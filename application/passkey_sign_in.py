@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
-from application.accounts import LoginNames
+from application.login_names import LoginNames
 from application.passkeys import Ceremonies, CeremonyOptions
 from application.ports import Authenticator, Clock, PasskeyCeremonies, PasswordHasher
 from application.sign_in import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
-from application.accounts import LoginNames
 from application.credentials import Credentials
+from application.login_names import LoginNames
 from application.ports import Clock
 from application.principals import BearerToken
 from domain.actor import Actor

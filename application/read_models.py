@@ -145,7 +145,7 @@ class DuplicateProjectionError(ReadModelError):
     """Two projections share a name or a view."""
 
 
-class ProjectionRunner:
+class ReadModels:
     """Brings projections up to the log's head, exactly once per event."""
 
     def __init__(

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.accounts import LoginNames
 from application.credentials import Credentials
 from application.ledger import Changes
+from application.login_names import LoginNames
 from application.ports import Clock, DocumentInspector, DocumentVault
 from application.principals import BearerToken, UnauthorizedError, digest
 from application.recovery_links import RESET_TOKEN, UPLOAD_TOKEN, RecoveryLinks

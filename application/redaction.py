@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from application.security_views import rfc3339
+from application.timestamps import rfc3339
 
 REDACTED = "[redacted]"
 

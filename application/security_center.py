@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 from application.ledger import Ledger
 from application.ports import Clock
 from application.principals import Principal
-from application.read_models import ProjectionRunner, ViewStore
+from application.read_models import ReadModels, ViewStore
 from application.security_center_views import (
     DECISIONS,
     INTERCEPTED,
@@ -21,7 +21,7 @@ from application.security_center_views import (
     risk_item,
     signal_view,
 )
-from application.security_views import rfc3339
+from application.timestamps import rfc3339
 from domain.actor import Actor
 from domain.errors import SellerGuardError
 from domain.risk_signal import (
@@ -52,7 +52,7 @@ class SecurityCenter:
         self,
         ledger: Ledger,
         views: ViewStore,
-        read_models: ProjectionRunner,
+        read_models: ReadModels,
         clock: Clock,
     ) -> None:
         self.ledger = ledger

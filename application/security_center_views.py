@@ -6,7 +6,7 @@ from typing import Any
 
 from application.ledger import Ledger
 from application.read_models import Change, Delete, Put
-from application.security_views import rfc3339
+from application.timestamps import rfc3339
 from domain.risk_signal import RiskSignal, SubjectKind, Verdict
 
 INTERCEPTED = "risk_intercepted"

@@ -10,9 +10,10 @@ from uuid import UUID
 
 from application.ledger import Ledger
 from application.ports import Clock
-from application.read_models import ProjectionRunner, ViewStore
+from application.read_models import ReadModels, ViewStore
 from application.security_center_views import INTERCEPTED, OPEN, RISK_ITEMS, item_key
 from application.security_views import LOGINS
+from application.timestamps import rfc3339
 from domain.block_list import BlockList, block_list_id
 from domain.risk_signal import Category
 from domain.seller_account import SellerAccount
@@ -51,7 +52,7 @@ class SecurityDashboard:
         self,
         ledger: Ledger,
         views: ViewStore,
-        read_models: ProjectionRunner,
+        read_models: ReadModels,
         clock: Clock,
         payouts: Any = None,
     ) -> None:
@@ -124,7 +125,7 @@ class SecurityDashboard:
 
     def _sign_in_risk(self, accounts: list[Any], since: datetime) -> tuple[int, int]:
         failed = new_devices = 0
-        floor = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        floor = rfc3339(since)
         for account in accounts:
             for item in self.views.items(LOGINS, str(account.id), limit=MAX_LOGINS):
                 if str(item.data["at"]) < floor:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 from uuid import UUID
 
 from application.read_models import Change, Put
+from application.timestamps import rfc3339
 from domain import guessing_events as guessing
 from domain import sign_in_events as events
 from domain.block_list import BlockList
@@ -30,11 +31,6 @@ from domain.sub_account import SubAccount
 
 LOGINS = "logins"
 ALERTS = "alerts"
-
-
-def rfc3339(moment: datetime) -> str:
-    """A moment as the REST contract writes it: ``2026-11-22T15:04:05.123456Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _stamp(event: Any) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from application.accounts import AccountView, LoginNames, account_view
+from application.accounts import AccountView, account_view
 from application.credentials import Credentials
+from application.login_names import LoginNames
 from application.ports import Clock
 from domain.actor import Actor
 from domain.password_policy import PasswordContext

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.accounts import LoginNames
+from application.login_names import LoginNames
 from application.ports import Authenticator, Clock, PasswordHasher
 from application.principals import (
     SERVICE_KEY,

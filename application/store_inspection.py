@@ -9,10 +9,11 @@ from uuid import UUID
 
 from application.ledger import Ledger
 from application.ports import Clock
-from application.read_models import ProjectionRunner, ViewStore
+from application.read_models import ReadModels, ViewStore
 from application.security_center_views import OPEN, RISK_ITEMS, item_key
-from application.security_views import LOGINS, rfc3339
+from application.security_views import LOGINS
 from application.store_activity import ActivityLedger
+from application.timestamps import parse_rfc3339, rfc3339
 from domain.block_list import MAX_BLOCKS_PER_DAY, BlockList, block_list_id
 from domain.checklist import Check, Employee, Facts, SignInCounts, checklist, severity
 from domain.errors import SellerGuardError
@@ -79,7 +80,7 @@ class StoreInspection:
         self,
         ledger: Ledger,
         views: ViewStore,
-        read_models: ProjectionRunner,
+        read_models: ReadModels,
         activity: ActivityLedger,
         clock: Clock,
         payouts: PayoutChanges | None = None,
@@ -207,4 +208,4 @@ def _state(owner: SellerAccount, facts: Facts) -> StoreState:
 def _moment(value: Any) -> datetime | None:
     if not value:
         return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parse_rfc3339(str(value))

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
-from application.accounts import AccountView, LoginNames, account_view
+from application.accounts import AccountView, account_view
 from application.credentials import Credentials
 from application.invitations import InvitationLinks, invite
 from application.ledger import Changes
+from application.login_names import LoginNames
 from application.ports import Clock
 from application.principals import Principal
 from domain.actor import Actor, ActorKind

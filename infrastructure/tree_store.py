@@ -21,6 +21,7 @@ from application.ledger import Ledger
 from application.log_check import Checkpoint, Leaf, Row
 from application.merkle import Node
 from application.signed_note import parse
+from application.timestamps import rfc3339
 from infrastructure.database import Database, open_database
 from infrastructure.settings import Settings
 from infrastructure.sqlite_file import SQLiteFile
@@ -57,10 +58,6 @@ SQLITE_SNAPSHOTS = (
     "ORDER BY originator_id, originator_version LIMIT ?"
 )
 CHECKPOINT_COLUMNS = "SELECT size, position, signed_at, note FROM tree_checkpoints"
-
-
-def _at(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _checkpoint(row: tuple[Any, ...]) -> Checkpoint:
@@ -154,7 +151,7 @@ class SQLiteTreeStore:
             connection.executemany(
                 "INSERT OR IGNORE INTO tree_checkpoints VALUES (?, ?, ?, ?)",
                 [
-                    (c.size, c.position, _at(c.signed_at), c.note.text())
+                    (c.size, c.position, rfc3339(c.signed_at), c.note.text())
                     for c in checkpoints
                 ],
             )

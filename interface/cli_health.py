@@ -15,8 +15,8 @@ from uuid import UUID
 import click
 
 from application.inactivity_sweep import SweepResult
-from application.security_views import rfc3339
 from application.store_inspection import Inspection, StoreNotFoundError
+from application.timestamps import rfc3339
 from domain.checklist import Status
 from interface.cli_audit import MOMENT
 from interface.schemas.store_health import InspectionSchema

@@ -9,7 +9,7 @@ from flask import current_app
 from application.access import AccessChecks
 from application.account_lookup import AccountDirectory, AccountLookup
 from application.account_security import AccountSecurity
-from application.accounts import LoginNames, username_of
+from application.accounts import username_of
 from application.audit import Audit
 from application.audit_index import AuditIndexer
 from application.block_lists import ActiveBlocks, BlockLists, BlockLookup
@@ -19,6 +19,7 @@ from application.inactivity_sweep import InactivitySweep
 from application.invitations import InvitationLinks, Invitations
 from application.ledger import Ledger
 from application.log_follower import LogFollower, Step
+from application.login_names import LoginNames
 from application.merkle_log import MerkleLog
 from application.notices import (
     INVITATION_TOPICS,
@@ -35,7 +36,7 @@ from application.payouts import Payouts
 from application.platform_people import PlatformPeople
 from application.portfolios import Portfolios
 from application.ports import Clock
-from application.read_models import ProjectionRunner, ViewStore
+from application.read_models import ReadModels, ViewStore
 from application.readiness import Readiness, ReadinessCheck
 from application.recovery import Recovery
 from application.recovery_links import RecoveryLinks
@@ -89,7 +90,7 @@ class Services:
     clock: Clock
     ledger: Ledger
     views: ViewStore
-    read_models: ProjectionRunner
+    read_models: ReadModels
     sellers: Sellers
     sign_in: PasskeySignIn
     account_security: AccountSecurity
@@ -192,7 +193,7 @@ def build_services(
     links = RecoveryLinks(link_keys, settings.reset_url)
     invitation_links = InvitationLinks(link_keys, settings.invitation_url)
     directory = AccountDirectory(lambda email: link_keys.derive("account-email", email))
-    read_models = ProjectionRunner(
+    read_models = ReadModels(
         ledger,
         views,
         [
@@ -296,7 +297,7 @@ def store_check(ledger: Ledger, database: Database | None) -> ReadinessCheck:
 
 
 def follower_steps(
-    read_models: ProjectionRunner,
+    read_models: ReadModels,
     audit: Audit,
     integrity: MerkleLog,
     outbox: OutboxDispatcher,

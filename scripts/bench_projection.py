@@ -4,7 +4,7 @@ A fresh SQLite store (AES cipher, zlib compressor) is filled with N
 registration-like events (seller accounts and their username claims, 100
 aggregates per save). Then, in alternating rounds, (a) the bare library reads
 every notification in pages of 500 and decodes it to a domain event, and (b)
-``ProjectionRunner.rebuild()`` of a projection that puts one item per event
+``ReadModels.rebuild()`` of a projection that puts one item per event
 into a ``views.sqlite`` file resets the view and catches it up from zero.
 Items are keyed by aggregate id, so the view's indexes take random keys, as
 views keyed by account do (the costly case for a B-tree).
@@ -29,7 +29,7 @@ from uuid import uuid4
 from eventsourcing.cryptography import AESCipher
 
 from application.ledger import Ledger
-from application.read_models import MAX_PAGE_GROWTH, Change, ProjectionRunner, Put
+from application.read_models import MAX_PAGE_GROWTH, Change, Put, ReadModels
 from domain.actor import Actor, ActorKind
 from domain.seller_account import SellerAccount
 from domain.username import Username
@@ -123,9 +123,7 @@ def main() -> None:
         ledger = Ledger(env=store_env(Path(tmp) / "events.sqlite"))
         sealer = ItemSealer(EnvelopeCipher(os.urandom(32)))
         views = SQLiteViewStore(Path(tmp) / "views.sqlite", sealer)
-        runner = ProjectionRunner(
-            ledger, views, [EventsByAggregate()], page_size=args.page
-        )
+        runner = ReadModels(ledger, views, [EventsByAggregate()], page_size=args.page)
         fill(ledger, args.events)
         total = ledger.last_position()
         bare_rates, rebuild_rates, ratios = [], [], []

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
+
+from application.timestamps import rfc3339
 
 
 class Timestamp(ma.fields.DateTime):
@@ -16,8 +17,7 @@ class Timestamp(ma.fields.DateTime):
     ) -> str | None:
         if value is None:
             return None
-        stamp: datetime = value.astimezone(UTC)
-        return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return rfc3339(value)
 
 
 class Code(ma.fields.String):

@@ -9,8 +9,8 @@ from uuid import uuid4
 
 import pytest
 
-from application.accounts import UsernameTakenError
 from application.ledger import Changes, ClaimTakenError
+from application.login_names import UsernameTakenError
 from domain.seller_account import SellerAccount
 from domain.username import Username
 from domain.username_index import UsernameIndex

@@ -14,8 +14,8 @@ from application.read_models import (
     Delete,
     ForeignViewError,
     Item,
-    ProjectionRunner,
     Put,
+    ReadModels,
     UnknownProjectionError,
 )
 from domain.actor import Actor, ActorKind
@@ -117,7 +117,7 @@ def usernames(views: ViewStore, initial: str) -> list[str]:
 
 def test_catch_up_applies_each_event_once(services: Services, views: ViewStore):
     register(services, "alice", "bob", "anna")
-    runner = ProjectionRunner(services.ledger, views, [SellersByInitial()])
+    runner = ReadModels(services.ledger, views, [SellersByInitial()])
 
     applied = runner.catch_up()
 
@@ -129,7 +129,7 @@ def test_catch_up_applies_each_event_once(services: Services, views: ViewStore):
 
 def test_a_second_catch_up_changes_nothing(services: Services, views: ViewStore):
     register(services, "alice", "bob")
-    runner = ProjectionRunner(services.ledger, views, [SellersByInitial()])
+    runner = ReadModels(services.ledger, views, [SellersByInitial()])
     runner.catch_up()
     before = views.items("sellers_by_initial", "a", limit=10)
 
@@ -140,7 +140,7 @@ def test_a_second_catch_up_changes_nothing(services: Services, views: ViewStore)
 def test_catch_up_stops_at_until(services: Services, views: ViewStore):
     first = register(services, "alice")
     register(services, "bob")
-    runner = ProjectionRunner(services.ledger, views, [SellersByInitial()])
+    runner = ReadModels(services.ledger, views, [SellersByInitial()])
 
     assert runner.catch_up(until=first) == 1
     assert views.position("sellers_by_initial") == first
@@ -180,7 +180,7 @@ def test_racing_runners_apply_each_event_exactly_once(
     start = threading.Barrier(2)
 
     def run(store: ViewStore) -> None:
-        runner = ProjectionRunner(
+        runner = ReadModels(
             services.ledger, SpyStore(store, applied), [EveryEvent()], page_size=3
         )
         start.wait()
@@ -203,9 +203,7 @@ def test_racing_runners_apply_each_event_exactly_once(
 
 def test_a_rebuild_from_zero_gives_the_same_items(services: Services, views: ViewStore):
     register(services, "alice", "bob", "anna")
-    runner = ProjectionRunner(
-        services.ledger, views, [SellersByInitial(), EveryEvent()]
-    )
+    runner = ReadModels(services.ledger, views, [SellersByInitial(), EveryEvent()])
     runner.catch_up()
     before = [views.items(v, k, limit=100) for v, k in PAIRS]
 
@@ -224,7 +222,7 @@ PAIRS = [
 def test_rebuilding_an_unknown_projection_is_refused(
     services: Services, views: ViewStore
 ):
-    runner = ProjectionRunner(services.ledger, views, [SellersByInitial()])
+    runner = ReadModels(services.ledger, views, [SellersByInitial()])
 
     with pytest.raises(UnknownProjectionError):
         runner.rebuild(["nope"])
@@ -232,7 +230,7 @@ def test_rebuilding_an_unknown_projection_is_refused(
 
 def test_items_page_newest_first_with_before(services: Services, views: ViewStore):
     register(services, "ann1", "ann2", "ann3", "ann4", "ann5")
-    ProjectionRunner(services.ledger, views, [SellersByInitial()]).catch_up()
+    ReadModels(services.ledger, views, [SellersByInitial()]).catch_up()
 
     first = views.items("sellers_by_initial", "a", limit=2)
     second = views.items("sellers_by_initial", "a", limit=2, before=first[-1].position)
@@ -246,7 +244,7 @@ def test_a_topic_filter_still_advances_tracking_to_the_head(
     services: Services, views: ViewStore
 ):
     register(services, *(f"shop{n}" for n in range(4)))
-    runner = ProjectionRunner(
+    runner = ReadModels(
         services.ledger, views, [SellersByInitial(), NeverMatches()], page_size=2
     )
 
@@ -285,7 +283,7 @@ def test_a_gap_in_notification_ids_is_passed_over(services: Services, views: Vie
     with pytest.raises(IntegrityError):
         services.ledger.save(duplicate, _claim_only(services, "alice"))
     register(services, "anna")
-    runner = ProjectionRunner(services.ledger, views, [SellersByInitial()], page_size=1)
+    runner = ReadModels(services.ledger, views, [SellersByInitial()], page_size=1)
 
     assert runner.catch_up() == 2
     assert usernames(views, "a") == ["alice", "anna"]
@@ -294,7 +292,7 @@ def test_a_gap_in_notification_ids_is_passed_over(services: Services, views: Vie
 def test_ensure_current_shows_a_just_written_event(
     services: Services, views: ViewStore
 ):
-    runner = ProjectionRunner(services.ledger, views, [SellersByInitial()])
+    runner = ReadModels(services.ledger, views, [SellersByInitial()])
     runner.catch_up()
     register(services, "bob")
 
@@ -305,7 +303,7 @@ def test_ensure_current_shows_a_just_written_event(
 
 def test_find_returns_the_item_under_any_key(services: Services, views: ViewStore):
     register(services, "alice", "bob")
-    ProjectionRunner(services.ledger, views, [SellersByInitial()]).catch_up()
+    ReadModels(services.ledger, views, [SellersByInitial()]).catch_up()
     (bob,) = views.items("sellers_by_initial", "b", limit=1)
 
     found = views.find("sellers_by_initial", bob.item_id)
@@ -319,7 +317,7 @@ def test_a_projection_may_not_write_a_view_it_does_not_own(
     services: Services, views: ViewStore
 ):
     register(services, "alice")
-    runner = ProjectionRunner(services.ledger, views, [Scribbler()])
+    runner = ReadModels(services.ledger, views, [Scribbler()])
 
     with pytest.raises(ForeignViewError):
         runner.catch_up()

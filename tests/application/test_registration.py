@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from application.accounts import UsernameTakenError
 from application.credentials import PasswordRejectedError
+from application.login_names import UsernameTakenError
 from domain.actor import Actor, ActorKind
 from domain.seller_account import SellerAccount
 from interface.composition import Services
