@@ -28,6 +28,7 @@ from interface.cli_health import inspection, sweep
 from interface.cli_integrity import verify as verify_integrity
 from interface.cli_integrity import verify_export
 from interface.composition import Services, build_services, initialise
+from interface.request_buffering import READ_TIMEOUT, buffering_worker
 
 
 @click.group()
@@ -62,8 +63,22 @@ def _migration_progress(done: int, total: int) -> None:
     help="Processes; more than one wants PostgreSQL.",
 )
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the API with gunicorn (runs init first if needed)."""
+@click.option(
+    "--read-timeout",
+    default=READ_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(1, 300),
+    help="Seconds a client has to send a whole request (plus 1 s per 64 KiB "
+    "of body); later it gets 408 and the connection is closed.",
+)
+def serve(
+    host: str, port: int, workers: int, threads: int, read_timeout: float
+) -> None:
+    """Serve the API with gunicorn (runs init first if needed).
+
+    Requests are read whole, without a thread, before a thread serves them:
+    slow clients cannot hold the threads (see interface/request_buffering.py).
+    """
     settings = _settings()
     logs.configure(settings.log_level)
     initialise(settings)
@@ -73,7 +88,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,
-            "worker_class": "gthread",
+            "worker_class": buffering_worker(read_timeout),
             # The longest request line gunicorn allows: our own check refuses
             # query strings over 4 KiB first, with problem details.
             "limit_request_line": 8190,

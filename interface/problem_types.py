@@ -22,6 +22,10 @@ from interface import problems
 
 # What to do about a code, where its status and error classes do not say it.
 ADVICE = {
+    "request_timeout": "Send the whole request at once: the server waits "
+    "`--read-timeout` seconds (10 by default) for it, plus 1 s per 64 KiB of body.",
+    "request_header_fields_too_large": "Send fewer or shorter header fields "
+    "(64 KiB in all at most).",
     "validation_error": "Correct the fields named in `errors` and send again.",
     "password_policy": "Choose another password; `violations` lists every rule "
     "it broke.",
@@ -60,6 +64,9 @@ INTERFACE_CODES = {
     "conflict": 409,
     "error": 400,
     "uri_too_long": 414,
+    # Written by serve's worker before a request reaches the app.
+    "request_timeout": 408,
+    "request_header_fields_too_large": 431,
 }
 
 

@@ -12,6 +12,7 @@ from domain.roles import OWN_ACCOUNT
 from interface.auth import acting, current_principal, recent_sign_in, requires
 from interface.blueprints.documenting import problems
 from interface.composition import services
+from interface.idempotency import idempotent
 from interface.pages import page_of_list
 from interface.schemas.lists import PageArgsSchema, page_of
 from interface.schemas.passkeys import (
@@ -44,6 +45,7 @@ def registration_options() -> CeremonyOptions:
 @blp.post("/me/passkeys")
 @requires(blp, OWN_ACCOUNT, before_two_step=True)
 @recent_sign_in(blp)
+@idempotent(blp)
 @blp.arguments(PasskeyRegistrationSchema)
 @blp.response(201, PasskeySchema)
 @problems(blp, 400, 409, 422)

@@ -326,6 +326,7 @@ def test_every_creating_post_documents_the_header(client):
         ("/recovery-cases", "post"),
         ("/recovery-cases/{case_id}/documents", "post"),
         ("/me/two-step", "post"),
+        ("/me/passkeys", "post"),
         ("/me/portfolio/invitations", "post"),
         ("/me/portfolio/links", "post"),
         ("/platform/risk-signals", "post"),
