@@ -52,18 +52,22 @@ PARAMETER = {
 }
 
 
-def idempotent(blp: Blueprint, *, max_body: int | None = None) -> Callable[[F], F]:
+def idempotent(
+    blp: Blueprint, *, max_body: int | None = None, token_scoped: bool = False
+) -> Callable[[F], F]:
     """Answer a retried request (same key, same request) with its first response.
 
     ``max_body`` raises the body limit before the body is read for the
-    fingerprint (for uploads larger than the JSON limit).
+    fingerprint (for uploads larger than the JSON limit). ``token_scoped``: the
+    view checks a bearer token itself (an upload token); without one the key
+    is not looked at, so the view's ``401`` comes first.
     """
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def once(*args: Any, **kwargs: Any) -> Any:
             key = request.headers.get(HEADER)
-            if key is None:
+            if key is None or (token_scoped and _bearer() is None):
                 return view(*args, **kwargs)
             _check(key)
             if max_body is not None:
@@ -107,10 +111,15 @@ def _scope() -> str:
     principal = getattr(g, "principal", None)
     if principal is not None:
         return f"principal:{principal.kind.value}:{principal.id}"
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()
+    token = _bearer()
+    if token is not None:
+        return "token:" + hashlib.sha256(token.encode()).hexdigest()
     return f"client:{client_ip()}"
+
+
+def _bearer() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def _fingerprint() -> str:

@@ -116,7 +116,7 @@ def view_case(case_id: UUID) -> CaseView:
         "content": {"multipart/form-data": {"schema": UploadSchema}},
     },
 )
-@idempotent(blp, max_body=MAX_DOCUMENT_BYTES + MULTIPART_ALLOWANCE)
+@idempotent(blp, max_body=MAX_DOCUMENT_BYTES + MULTIPART_ALLOWANCE, token_scoped=True)
 @blp.response(201, DocumentSchema)
 @problems(blp, 400, 401, 403, 409, 413, 415, 422)
 def upload_document(case_id: UUID) -> DocumentView:

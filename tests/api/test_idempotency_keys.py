@@ -348,3 +348,24 @@ def test_records_older_than_a_day_are_purged(client, clock, services, settings, 
 
     assert services.idempotency.purge() == 1
     assert stored_rows(services, settings) == []
+
+
+def test_an_upload_without_its_token_is_401_whatever_key_it_brings(client):
+    client.post(
+        "/api/v1/sellers",
+        json={
+            "username": "Shop.Two",
+            "email": "shop.two@example.com",
+            "password": "Corr3ct-Horse!Battery",
+        },
+        headers={"Idempotency-Key": KEY},
+    )
+
+    response = client.post(
+        "/api/v1/recovery-cases/3f1c9a52-6a0e-4b43-9a57-0d4e1c2b7f10/documents",
+        headers={"Idempotency-Key": KEY},
+        **multipart(PDF, "passport.pdf"),
+    )
+
+    assert response.status_code == 401
+    assert response.get_json()["code"] == "unauthorized"
