@@ -103,7 +103,10 @@ def test_events_recorded_by_the_previous_version_replay_to_the_same_answers(ledg
 
 
 def test_a_snapshot_of_the_previous_shape_loads_as_its_events_replay(ledger):
-    assert vars(from_snapshot(ledger)) == vars(replayed(ledger))
+    loaded, again = vars(from_snapshot(ledger)), vars(replayed(ledger))
+
+    # Attributes added since the recording (read with defaults) are not in it.
+    assert loaded == {name: again[name] for name in loaded}
 
 
 def test_the_lockouts_of_the_previous_shape_become_one_value_per_address(ledger):
