@@ -187,7 +187,7 @@ class Ledger(Application[UUID]):
         transcoder.register(ActorAsDict())
         transcoder.register(DateAsISO())
         for transcoding in VALUE_TRANSCODINGS:
-            transcoder.register(transcoding())
+            transcoder.register(transcoding)
 
     def last_position(self) -> int:
         """The position of the newest event in the log (0 when empty)."""

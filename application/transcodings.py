@@ -8,7 +8,13 @@ from typing import Any
 from eventsourcing.persistence import Transcoding
 
 from domain.actor import Actor
-from domain.sign_in_state import AddressLockout, Challenge, GuessingLock, Session
+from domain.sign_in_state import (
+    AddressLockout,
+    Challenge,
+    GuessingLock,
+    Session,
+    Value,
+)
 
 
 class ActorAsDict(Transcoding):
@@ -37,48 +43,24 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class _ValueAsDict(Transcoding):
-    """A frozen value of the sign-in state, as the mapping of its fields."""
+class ValueAsDict(Transcoding):
+    """A frozen value of the sign-in state (in snapshots), as its fields."""
 
-    def encode(self, obj: Any) -> dict[str, Any]:
-        encoded: dict[str, Any] = obj.as_dict()
-        return encoded
+    def __init__(self, kind: type[Value], name: str) -> None:
+        self.type = kind
+        self.name = name
+        self._kind = kind
 
-    def decode(self, data: dict[str, Any]) -> Any:
-        return getattr(self.type, "from_dict")(data)  # noqa: B009 (a value class)
+    def encode(self, obj: Value) -> dict[str, Any]:
+        return obj.as_dict()
 
-
-class SessionAsDict(_ValueAsDict):
-    """A session of a sign-in account (in snapshots)."""
-
-    type = Session
-    name = "session"
-
-
-class ChallengeAsDict(_ValueAsDict):
-    """A second-step challenge of a sign-in account (in snapshots)."""
-
-    type = Challenge
-    name = "challenge"
-
-
-class AddressLockoutAsDict(_ValueAsDict):
-    """One address's lockout from one account (in snapshots)."""
-
-    type = AddressLockout
-    name = "address_lockout"
-
-
-class GuessingLockAsDict(_ValueAsDict):
-    """An account's guessing throttle or second-step lock (in snapshots)."""
-
-    type = GuessingLock
-    name = "guessing_lock"
+    def decode(self, data: dict[str, Any]) -> Value:
+        return self._kind.from_dict(data)
 
 
 VALUE_TRANSCODINGS = (
-    SessionAsDict,
-    ChallengeAsDict,
-    AddressLockoutAsDict,
-    GuessingLockAsDict,
+    ValueAsDict(Session, "session"),
+    ValueAsDict(Challenge, "challenge"),
+    ValueAsDict(AddressLockout, "address_lockout"),
+    ValueAsDict(GuessingLock, "guessing_lock"),
 )

@@ -15,7 +15,7 @@ from typing import Any, Self
 SESSION_IDLE_LIMIT = timedelta(minutes=30)
 
 
-class _Value:
+class Value:
     """The mapping a value travels as, and the value back from it."""
 
     def as_dict(self) -> dict[str, Any]:
@@ -30,7 +30,7 @@ class _Value:
 
 
 @dataclass(frozen=True)
-class Attempt(_Value):
+class Attempt(Value):
     """Where a sign-in attempt comes from."""
 
     ip: str
@@ -39,7 +39,7 @@ class Attempt(_Value):
 
 
 @dataclass(frozen=True)
-class Session(_Value):
+class Session(Value):
     """A live sign-in: the hash of its bearer token, never the token."""
 
     token_hash: str
@@ -63,7 +63,7 @@ class Session(_Value):
 
 
 @dataclass(frozen=True)
-class Challenge(_Value):
+class Challenge(Value):
     """A second step asked for after a right password."""
 
     ip: str
@@ -80,7 +80,7 @@ class Challenge(_Value):
 
 
 @dataclass(frozen=True)
-class AddressLockout(_Value):
+class AddressLockout(Value):
     """One address's wrong passwords against one account, and its lockouts.
 
     ``failures`` counts wrong passwords in a row since the last lockout;
@@ -98,7 +98,7 @@ class AddressLockout(_Value):
 
 
 @dataclass(frozen=True)
-class GuessingLock(_Value):
+class GuessingLock(Value):
     """A throttle or lock on the whole account after guessing from anywhere.
 
     ``level`` counts them in a row: each lasts twice the one before.
