@@ -236,6 +236,17 @@ def passkey_notices(event: Any) -> list[Notice]:
                 f'One of your passkeys is now called "{event.name}". ' + NOT_YOU,
             )
         ]
+    if isinstance(event, PasskeyRemoved) and event.reason == "reset_by_owner":
+        return [
+            Notice(
+                REGISTERED,
+                "A passkey of yours was removed",
+                "The shop's owner reset your two-step verification: the passkey "
+                f'"{event.name}" no longer signs in and your sessions ended. '
+                "Register a passkey again after you sign in. If you did not ask "
+                "for this, tell the owner.",
+            )
+        ]
     if isinstance(event, PasskeyRemoved) and event.reason == "recovery_reset":
         return [
             Notice(

@@ -20,6 +20,7 @@ from application.login_names import LoginNames
 from application.passkeys import Ceremonies, CeremonyOptions
 from application.ports import Authenticator, Clock, PasskeyCeremonies, PasswordHasher
 from application.sign_in import (
+    CANNOT_SIGN_IN,
     PASSKEY,
     ChallengeView,
     PasskeyUse,
@@ -32,7 +33,6 @@ from domain.actor import Actor
 from domain.passkey_ceremony import CeremonyNotLiveError, CeremonyPurpose
 from domain.passkeys import PasskeyRejectedError
 from domain.sign_in import (
-    AccountStatus,
     Attempt,
     InvalidCodeError,
     InvalidCredentialsError,
@@ -185,7 +185,7 @@ class PasskeySignIn(SignIn):
             )
         except PasskeyRejectedError:
             raise InvalidCredentialsError(challenge_id) from None
-        if account.status in (AccountStatus.DEACTIVATED, AccountStatus.INVITED):
+        if account.status in CANNOT_SIGN_IN:
             raise InvalidCredentialsError(challenge_id)
         self._refuse_shut_shop(account)
         try:

@@ -39,6 +39,8 @@ from domain.sign_in import (
 
 SECOND_STEP_METHODS = ("totp", "recovery_code")
 PASSKEY = "passkey"
+# Statuses refused exactly like a wrong password, after the right credentials.
+CANNOT_SIGN_IN = (AccountStatus.DEACTIVATED, AccountStatus.INVITED)
 SERVICE_KEY_FRESHNESS = 0.05  # seconds
 DEVICE_TOKEN = "sgd1"  # noqa: S105 - a version tag, not a secret
 
@@ -135,7 +137,7 @@ class SignIn:
         if not self.hasher.verify(account.password_hash, password):
             self._record(account.id, lambda a: a.fail_password(attempt, actor, now))
             raise InvalidCredentialsError(username)
-        if account.status in (AccountStatus.DEACTIVATED, AccountStatus.INVITED):
+        if account.status in CANNOT_SIGN_IN:
             raise InvalidCredentialsError(username)
         self._refuse_shut_shop(account)
         rehash = (

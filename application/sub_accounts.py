@@ -166,13 +166,13 @@ class SubAccounts:
     def reset_two_step(
         self, seller: Principal, sub_account_id: UUID, actor: Actor
     ) -> AccountView:
-        """Clear the employee's two-step (a lost phone); every session ends and
-        the employee is told by mail."""
+        """Clear the employee's two-step and passkeys (a lost phone); every
+        session ends and the employee is told by mail."""
         return self._update(
             seller,
             sub_account_id,
             None,
-            lambda a, at: a.disable_two_step(RESET_BY_OWNER, actor, at),
+            lambda a, at: a.clear_second_step(RESET_BY_OWNER, actor, at),
         )
 
     def set_policies(

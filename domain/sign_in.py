@@ -376,6 +376,16 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
         known = [t for t in (self.last_login_at, *seen) if t is not None]
         return max(known, default=None)
 
+    def clear_second_step(self, reason: str, actor: Actor, at: datetime) -> None:
+        """Clear every second step (a lost phone): the app's codes and every
+        passkey; every session ends."""
+        if not self.has_second_step:
+            raise TwoStepNotEnabledError(str(self.id))
+        if self.two_step_enabled:
+            self.disable_two_step(reason, actor, at)
+        self.remove_all_passkeys(reason, actor, at)
+        self.revoke_all_sessions(reason, actor, at)
+
     # Sessions
 
     def is_new_device(self, device_token_hash: str | None, at: datetime) -> bool:

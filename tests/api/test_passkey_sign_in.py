@@ -447,3 +447,65 @@ def test_garbage_credentials_are_refused_without_a_server_error(client, shop):
         assert_refused(passwordless(client, started, credential), "invalid_credentials")
         second = challenge(client)
         assert_refused(answer(client, second, credential), "invalid_code")
+
+
+EMPLOYEE = {
+    "username": "anna",
+    "email": "anna@example.com",
+    "role": "customer_service_agent",
+    "password": "Bl0ssom-Tide!Harbor",
+}
+
+
+@pytest.fixture
+def employee(client, shop, authenticator):
+    """An employee of the shop with a passkey of their own (no app)."""
+    created = client.post(
+        "/api/v1/sub-accounts", headers=bearer(shop["token"]), json=EMPLOYEE
+    )
+    assert created.status_code == 201, created.get_json()
+    token = token_of(client, username="anna", password=EMPLOYEE["password"])
+    own = SoftAuthenticator()
+    add_passkey(client, token, own, "Anna's phone")
+    return {"id": created.get_json()["id"], "authenticator": own}
+
+
+def sign_in_employee(client, employee):
+    started = passwordless_options(client, "anna")
+    return passwordless(
+        client, started, employee["authenticator"].get(started["options"])
+    )
+
+
+def test_an_employee_signs_in_with_their_passkey(client, employee):
+    signed_in = sign_in_employee(client, employee)
+
+    assert signed_in.status_code == 201
+    assert signed_in.get_json()["principal"]["kind"] == "sub_account"
+
+
+def test_the_owners_reset_of_an_employees_second_step_removes_their_passkeys(
+    client, shop, employee
+):
+    owner = shop["token"]  # signed in moments ago
+
+    reset = client.post(
+        f"/api/v1/sub-accounts/{employee['id']}/reset-two-step", headers=bearer(owner)
+    )
+
+    assert reset.status_code == 200, reset.get_json()
+    assert_refused(sign_in_employee(client, employee), "invalid_credentials")
+    signed_in = login(client, username="anna", password=EMPLOYEE["password"])
+    assert signed_in.status_code == 201  # the password alone, until they enrol again
+
+
+def test_an_employee_whose_password_the_owner_reset_cannot_sign_in_with_a_passkey(
+    client, shop, employee
+):
+    owner = shop["token"]
+
+    client.post(
+        f"/api/v1/sub-accounts/{employee['id']}/reset-password", headers=bearer(owner)
+    )
+
+    assert_refused(sign_in_employee(client, employee), "invalid_credentials")
