@@ -89,13 +89,46 @@ def _micros(moment: datetime) -> int:
     return (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
 
 
+# A filter by time alone, over a window of fewer events than this, is read
+# through the time index (the window's positions sorted, then the rows);
+# otherwise in log order. In log order, a narrow window late in a large log
+# was a scan of every event before it (7.29x at 1,000,000 events).
+SMALL_WINDOW = 20_000
+# The events in the window, counted up to SMALL_WINDOW only (index-only).
+WINDOW_COUNT = (
+    "SELECT count(*) FROM (SELECT 1 FROM {index} "
+    "WHERE occurred_at >= {mark} AND occurred_at < {mark} LIMIT {mark}) AS w"
+)
+
+
+def _time_only(filters: AuditFilters) -> bool:
+    """Whether the filters bound the time and nothing else."""
+    given = {name for name in FILTERS if getattr(filters, name) is not None}
+    return bool(given) and given <= {"since", "until"}
+
+
+def _window(filters: AuditFilters) -> tuple[datetime, datetime]:
+    far = timedelta(days=365 * 1000)
+    return (filters.since or EPOCH, filters.until or datetime.now(UTC) + far)
+
+
 def _where(
-    filters: AuditFilters, after: int, stop: int | None, mark: str
+    filters: AuditFilters,
+    after: int,
+    stop: int | None,
+    mark: str,
+    *,
+    by_time: bool = False,
 ) -> tuple[list[str], list[Any]]:
-    """The conditions (fixed column names, ``mark`` placeholders) and parameters."""
-    conditions, params = [f"position > {mark}"], [after]
+    """The conditions (fixed column names, ``mark`` placeholders) and parameters.
+
+    ``by_time`` keeps the position out of the index choice (``position + 0``)
+    so that the database reads the window through the time index.
+    """
+    at = "position + 0" if by_time else "position"
+    conditions, params = [f"{at} > {mark}"], [after]
     if stop is not None:
-        conditions.append(f"position <= {mark}")
+        conditions.append(f"{at} <= {mark}")
         params.append(stop)
     for name, (column, operator) in FILTERS.items():
         value = getattr(filters, name)
@@ -193,13 +226,29 @@ class SQLiteAuditStore:
     def select(
         self, filters: AuditFilters, after: int, limit: int, stop: int | None = None
     ) -> list[IndexRow]:
-        conditions, params = _where(filters, after, stop, "?")
-        params = [_sqlite_value(p) for p in params]
-        query = (
-            f"SELECT {COLUMNS} FROM audit_index "  # noqa: S608 - fixed names only
-            f"WHERE {' AND '.join(conditions)} ORDER BY position LIMIT ?"
-        )
-        rows = self._file.connection().execute(query, [*params, limit]).fetchall()
+        connection = self._file.connection()
+        if _time_only(filters) and self._small_window(filters):
+            conditions, params = _where(filters, after, stop, "?", by_time=True)
+            positions = connection.execute(
+                "SELECT position FROM audit_index "  # noqa: S608 - fixed names only
+                f"WHERE {' AND '.join(conditions)} ORDER BY position + 0 LIMIT ?",
+                [*(_sqlite_value(p) for p in params), limit],
+            ).fetchall()
+            marks = ", ".join("?" * len(positions))
+            rows = connection.execute(
+                f"SELECT {COLUMNS} FROM audit_index "  # noqa: S608 - fixed names only
+                f"WHERE position IN ({marks}) ORDER BY position",
+                [p for (p,) in positions],
+            ).fetchall()
+        else:
+            conditions, params = _where(filters, after, stop, "?")
+            query = (
+                f"SELECT {COLUMNS} FROM audit_index "  # noqa: S608 - fixed names only
+                f"WHERE {' AND '.join(conditions)} ORDER BY position LIMIT ?"
+            )
+            rows = connection.execute(
+                query, [*(_sqlite_value(p) for p in params), limit]
+            ).fetchall()
         return [
             IndexRow(
                 position=r[0],
@@ -213,6 +262,16 @@ class SQLiteAuditStore:
             )
             for r in rows
         ]
+
+    def _small_window(self, filters: AuditFilters) -> bool:
+        since, until = _window(filters)
+        query = WINDOW_COUNT.format(index="audit_index", mark="?")
+        (count,) = (
+            self._file.connection()
+            .execute(query, (_micros(since), _micros(until), SMALL_WINDOW))
+            .fetchone()
+        )
+        return int(count) < SMALL_WINDOW
 
     def version_as_of(self, aggregate_id: UUID, moment: datetime) -> int | None:
         row = (
@@ -337,17 +396,32 @@ class PostgresAuditStore:
     def select(
         self, filters: AuditFilters, after: int, limit: int, stop: int | None = None
     ) -> list[IndexRow]:
-        conditions, params = _where(filters, after, stop, "%s")
-        query = sql.SQL(
-            "SELECT {columns} FROM {index} WHERE {where} ORDER BY position LIMIT %s"
-        ).format(
-            columns=sql.SQL(COLUMNS),
-            index=self._names["index"],
-            where=sql.SQL(" AND ".join(conditions)),
-        )
         with self.pool.connection() as conn:
+            by_time = _time_only(filters) and self._small_window(conn, filters)
+            conditions, params = _where(filters, after, stop, "%s", by_time=by_time)
+            text = (
+                # The window's positions through the time index, then the rows.
+                "SELECT {columns} FROM {index} WHERE position IN ("
+                "SELECT position FROM {index} WHERE {where} "
+                "ORDER BY position + 0 LIMIT %s) ORDER BY position"
+                if by_time
+                else "SELECT {columns} FROM {index} WHERE {where} "
+                "ORDER BY position LIMIT %s"
+            )
+            query = sql.SQL(text).format(
+                columns=sql.SQL(COLUMNS),
+                index=self._names["index"],
+                where=sql.SQL(" AND ".join(conditions)),
+            )
             rows = conn.execute(query, [*params, limit]).fetchall()
         return [IndexRow(*row) for row in rows]
+
+    def _small_window(self, conn: Any, filters: AuditFilters) -> bool:
+        query = sql.SQL(WINDOW_COUNT).format(
+            index=self._names["index"], mark=sql.SQL("%s")
+        )
+        (count,) = conn.execute(query, (*_window(filters), SMALL_WINDOW)).fetchone()
+        return int(count) < SMALL_WINDOW
 
     def version_as_of(self, aggregate_id: UUID, moment: datetime) -> int | None:
         with self.pool.connection() as conn:
