@@ -45,7 +45,10 @@ POOL_TIMEOUT = 1.0  # waiting for a free connection (or for one to be made)
 # demand, so a server back from an outage is used within about a second
 # (psycopg_pool's own backoff would wait up to minutes between attempts).
 RECONNECT_TIMEOUT = 2.0
-MAX_IDLE = 60.0  # idle connections above min_size are closed after this
+# Above min_size, the pool closes one connection unused for this long, every
+# this long (psycopg_pool shrinks one at a time): a pool of 10 is back to 1
+# within about 100 s of quiet.
+MAX_IDLE = 10.0
 MAX_LIFETIME = 30 * 60.0
 MIN_SIZE = 1
 # TCP keepalives: a peer that vanished without closing is noticed in ~10 s;

@@ -4,9 +4,9 @@ Starts ``sellerguard serve --workers N`` and ``sellerguard projections run``
 on a fresh schema, with their connections named by ``application_name``,
 drives a burst of concurrent requests (so the pools grow), then counts the
 connections in ``pg_stat_activity``: right after the burst, and again once
-the pools have closed their idle connections (60 s).
+the pools have closed idle connections (one a pool every 10 s).
 
-    .venv/bin/python scripts/count_connections.py [--workers 6] [--idle 70]
+    .venv/bin/python scripts/count_connections.py [--workers 6] [--idle 110]
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def burst(port: int, clients: int = 24, each: int = 10) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=6)
-    parser.add_argument("--idle", type=float, default=70.0, help="seconds")
+    parser.add_argument("--idle", type=float, default=110.0, help="seconds")
     args = parser.parse_args()
     name = f"sg-count-{uuid.uuid4().hex[:8]}"
     with fresh_store(

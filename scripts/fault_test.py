@@ -432,7 +432,7 @@ def api_sign_in(http_: Http, username: str) -> str | None:
 
 
 def api_blocked_buyers(http_: Http, token: str) -> set[str]:
-    answer = http_.call("GET", "/api/v1/blocklist?limit=500", token=token)
+    answer = http_.call("GET", "/api/v1/blocklist", token=token)
     if isinstance(answer, str) or answer[0] != 200:
         return set()
     return {item["buyer"] for item in answer[1]["items"]}
