@@ -8,7 +8,7 @@ makes it known. Tokens last a year and can be revoked.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.actor import Actor
 from domain.aggregate import Recorded, shared_event
@@ -27,7 +27,7 @@ class DeviceTokensRevoked(Recorded.Event):
     token_hashes: list[str]
     reason: str
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: DeviceAwareAccount) -> None:
         tokens = dict(account.device_tokens)
         for token_hash in self.token_hashes:
             tokens.pop(token_hash, None)
@@ -69,6 +69,9 @@ def with_device_token(
 
 class DeviceAwareAccount(Recorded):
     """An account that knows the devices it issued tokens to."""
+
+    if TYPE_CHECKING:  # a class annotation would make the library build a dataclass
+        _device_tokens: dict[str, dict[str, Any]]
 
     @property
     def device_tokens(self) -> dict[str, dict[str, Any]]:

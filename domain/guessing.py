@@ -54,6 +54,11 @@ class GuardedAccount(DeviceAwareAccount):
     if TYPE_CHECKING:  # a class annotation would make the library build a dataclass
         sessions: dict[str, Session]
         challenges: dict[str, Challenge]
+        _password_failures: list[datetime]
+        _code_failures: list[datetime]
+        _throttle: GuessingLock | None
+        _second_step_lock: GuessingLock | None
+        _second_step_alerted_at: datetime | None
 
     # Accounts older than these counters have none: they are read with defaults.
 

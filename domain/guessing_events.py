@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from domain.aggregate import Recorded, shared_event
 from domain.sign_in_state import GuessingLock
+
+if TYPE_CHECKING:
+    from domain.guessing import GuardedAccount
 
 PASSWORD_GUESSING_WINDOW = timedelta(hours=1)
 CODE_GUESSING_WINDOW = timedelta(hours=24)
@@ -24,14 +27,14 @@ def recent_with(
     return [m for m in moments if m > at - window] + [at]
 
 
-def note_password_failure(account: Any, at: datetime) -> None:
+def note_password_failure(account: GuardedAccount, at: datetime) -> None:
     """Count one wrong password against the account (from any address)."""
     account._password_failures = recent_with(
         account.password_failures, at, PASSWORD_GUESSING_WINDOW
     )
 
 
-def note_code_failure(account: Any, at: datetime) -> None:
+def note_code_failure(account: GuardedAccount, at: datetime) -> None:
     """Count one wrong second-step code against the account."""
     account._code_failures = recent_with(
         account.code_failures, at, CODE_GUESSING_WINDOW
@@ -46,7 +49,7 @@ class PasswordGuessingThrottled(Recorded.Event):
     until: datetime
     level: int
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: GuardedAccount) -> None:
         account._password_failures = []
         account._throttle = GuessingLock(self.until, self.level)
 
@@ -63,7 +66,7 @@ class SecondStepFailed(Recorded.Event):
     voided: bool
     alert: bool
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: GuardedAccount) -> None:
         note_code_failure(account, self.timestamp)
         if self.voided:
             account.challenges.pop(self.challenge_id, None)
@@ -84,7 +87,7 @@ class SecondStepLocked(Recorded.Event):
     until: datetime
     level: int
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: GuardedAccount) -> None:
         account._code_failures = []
         account._second_step_lock = GuessingLock(self.until, self.level)
 
@@ -98,7 +101,7 @@ class SessionCheckFailed(Recorded.Event):
     check: str
     revoked: bool
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: GuardedAccount) -> None:
         if self.check == "password":
             note_password_failure(account, self.timestamp)
         else:
@@ -121,7 +124,7 @@ class SessionCheckPassed(Recorded.Event):
     TOPIC = "sellerguard:SessionCheckPassed"
     session_id: str
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: GuardedAccount) -> None:
         session = account.sessions.get(self.session_id)
         if session is not None:
             account.sessions[self.session_id] = replace(session, failures=0)
@@ -134,7 +137,7 @@ class SessionReauthenticated(Recorded.Event):
     TOPIC = "sellerguard:SessionReauthenticated"
     session_id: str
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: GuardedAccount) -> None:
         session = account.sessions.get(self.session_id)
         if session is not None:
             account.sessions[self.session_id] = replace(

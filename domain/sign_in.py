@@ -149,6 +149,7 @@ class SignInAccount(GuardedAccount, PasskeyHolder):
 
     if TYPE_CHECKING:  # a class annotation would make the library build a dataclass
         _status: str
+        last_credentials_change: datetime | None
         principal_kind: str
         username: str
         email: str

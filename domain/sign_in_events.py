@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.aggregate import Recorded, shared_event
 from domain.devices import with_device_token
 from domain.guessing_events import note_password_failure
+
+if TYPE_CHECKING:
+    from domain.sign_in import SignInAccount
 from domain.sign_in_state import NO_LOCKOUT, AddressLockout, Challenge, Session
 
 # Each ``apply`` assigns what its command decided; the values it assigns are
@@ -23,7 +26,7 @@ class PasswordChanged(Recorded.Event):
     password_hash: str
     history_size: int
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: SignInAccount) -> None:
         history = [self.password_hash, *account.password_history]
         account.last_credentials_change = self.timestamp  # doubles payout holds
         account.password_hash = self.password_hash
@@ -37,7 +40,7 @@ class PasswordRehashed(Recorded.Event):
     TOPIC = "sellerguard:PasswordRehashed"
     password_hash: str
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: SignInAccount) -> None:
         account.password_history = [self.password_hash, *account.password_history[1:]]
         account.password_hash = self.password_hash
 
@@ -65,7 +68,7 @@ class LoginFailed(Recorded.Event):
         state["failures_in_a_row"] = None
         state["lockouts_in_a_row"] = None
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: SignInAccount) -> None:
         note_password_failure(account, self.timestamp)
         before: AddressLockout = account.address_lockouts.get(self.ip, NO_LOCKOUT)
         if self.failures_in_a_row is None or self.lockouts_in_a_row is None:
@@ -116,7 +119,7 @@ class ChallengeIssued(Recorded.Event):
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["device_token_hash"] = None
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: SignInAccount) -> None:
         lockout = account.address_lockouts.pop(self.ip, NO_LOCKOUT)
         if replace(lockout, failures=0) != NO_LOCKOUT:
             account.address_lockouts[self.ip] = replace(lockout, failures=0)
@@ -140,7 +143,7 @@ class ChallengeCodeFailed(Recorded.Event):
     challenge_id: str
     voided: bool
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: SignInAccount) -> None:
         if self.voided:
             account.challenges.pop(self.challenge_id, None)
         else:
@@ -183,7 +186,7 @@ class LoginSucceeded(Recorded.Event):
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         state["dropped_device_token_hashes"] = None
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: SignInAccount) -> None:
         account.last_login_at = self.timestamp
         account.address_lockouts.pop(self.ip, None)
         if self.device_token_hash and self.device_token_expires_at:
@@ -231,7 +234,7 @@ class SessionTouched(Recorded.Event):
     TOPIC = "sellerguard:SessionTouched"
     session_id: str
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: SignInAccount) -> None:
         session = account.sessions[self.session_id]
         account.sessions[self.session_id] = replace(session, last_seen=self.timestamp)
 
@@ -244,7 +247,7 @@ class SessionsRevoked(Recorded.Event):
     session_ids: list[str]
     reason: str
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: SignInAccount) -> None:
         for session_id in self.session_ids:
             account.sessions.pop(session_id, None)
 
@@ -256,7 +259,7 @@ class TwoStepEnrolmentStarted(Recorded.Event):
     TOPIC = "sellerguard:TwoStepEnrolmentStarted"
     secret: str
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: SignInAccount) -> None:
         account.pending_two_step_secret = self.secret
 
 
@@ -268,7 +271,7 @@ class TwoStepEnabled(Recorded.Event):
     code_step: int
     recovery_code_hashes: list[str]
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: SignInAccount) -> None:
         account.two_step_secret = account.pending_two_step_secret
         account.pending_two_step_secret = None
         account.last_code_step = self.code_step
@@ -282,7 +285,7 @@ class TwoStepDisabled(Recorded.Event):
     TOPIC = "sellerguard:TwoStepDisabled"
     reason: str
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: SignInAccount) -> None:
         account.last_credentials_change = self.timestamp  # doubles payout holds
         account.two_step_secret = None
         account.pending_two_step_secret = None
@@ -297,5 +300,5 @@ class CodeStepAccepted(Recorded.Event):
     TOPIC = "sellerguard:CodeStepAccepted"
     code_step: int
 
-    def apply(self, account: Any) -> None:
+    def apply(self, account: SignInAccount) -> None:
         account.last_code_step = self.code_step
