@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 # Seconds. libpq's connect_timeout cannot be below 2.
 CONNECT_TIMEOUT = 2
-POOL_TIMEOUT = 1.0  # waiting for a free connection (or for one to be made)
+POOL_TIMEOUT = 0.8  # waiting for a free connection (or for one to be made)
 # A slot that cannot reconnect for this long is given up and made again on
 # demand, so a server back from an outage is used within about a second
 # (psycopg_pool's own backoff would wait up to minutes between attempts).

@@ -19,6 +19,8 @@ every database connection goes through a TCP proxy of this script
    Retry-After) within 2 s and ``/readyz`` is 503 within 1 s; then the proxy
    listens again and, without a restart, ``/readyz`` turns 200 and the
    writes after it succeed (or are answered 503, never cut off or 500).
+4. The server's log follower, through all of it, brings the read models and
+   the audit index to the log's head.
 
     .venv/bin/python scripts/chaos_test.py [--postgres-url URL] [--refusal 10]
 
@@ -136,8 +138,12 @@ def concurrent_creations(port: int, sellers: int = 3, each: int = 20) -> bool:
             thread.start()
         for thread in threads:
             thread.join()
+        http.close()  # idle while the threads ran: gunicorn may have closed it
+        http = Http(port, REQUEST_TIMEOUT)
         listed = http.call("GET", "/api/v1/sub-accounts", token=token)
-        if not isinstance(listed, str) and listed[0] == 200:
+        if isinstance(listed, str) or listed[0] != 200:
+            print(f"   listing the sub-accounts of {shop} failed: {listed}")
+        else:
             created += len(listed[1]["items"])
         http.close()
     wanted = sellers * each
@@ -291,15 +297,17 @@ def check_writes(env: dict[str, str], writes: Writes) -> bool:
 class Outage:
     answers: Counter[str] = field(default_factory=Counter)
     slowest: float = 0.0
+    slowest_request: str = ""
     readyz: Counter[str] = field(default_factory=Counter)
     slowest_readyz: float = 0.0
     missing_retry_after: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def note(self, answer: Answer | str, seconds: float) -> None:
+    def note(self, answer: Answer | str, seconds: float, what: str) -> None:
         with self.lock:
             self.answers[kind_of(answer)] += 1
-            self.slowest = max(self.slowest, seconds)
+            if seconds > self.slowest:
+                self.slowest, self.slowest_request = seconds, what
 
 
 def during_outage(port: int, token: str, outage: Outage, stop: threading.Event):
@@ -310,11 +318,12 @@ def during_outage(port: int, token: str, outage: Outage, stop: threading.Event):
         name = f"outage-{uuid.uuid4().hex[:10]}"
         began = time.monotonic()
         if serial % 2:
+            what = "GET /api/v1/me"
             answer = http.call("GET", "/api/v1/me", token=token)
         else:
+            what = "POST /api/v1/sub-accounts"
             answer = new_employee(http, token, name, f"{name}@example.com")
-        seconds = time.monotonic() - began
-        outage.note(answer, seconds)
+        outage.note(answer, time.monotonic() - began, what)
     http.close()
 
 
@@ -358,8 +367,9 @@ def refusal(proxy: TcpProxy, port: int, seconds: float) -> bool:
     http.close()
     print(
         f"3. refusal ({seconds:g} s): answers {dict(outage.answers)}, slowest "
-        f"{outage.slowest:.2f} s; /readyz {dict(outage.readyz)}, slowest "
-        f"{outage.slowest_readyz:.2f} s, 503 after {first_not_ready or -1:.2f} s"
+        f"{outage.slowest:.2f} s ({outage.slowest_request}); "
+        f"/readyz {dict(outage.readyz)}, slowest {outage.slowest_readyz:.2f} s, "
+        f"503 after {first_not_ready or -1:.2f} s"
     )
     print(
         f"   back: every worker ready {ready_after:.2f} s after the database "
@@ -376,6 +386,34 @@ def refusal(proxy: TcpProxy, port: int, seconds: float) -> bool:
         and set(after) <= {"201", "503"}
         and after["201"] >= RECOVERY_WRITES - 2
     )
+
+
+def followed(env: dict[str, str], within: float = 20.0) -> bool:
+    """The server's log follower, through every fault, brings the read models
+    and the audit index to the log's head (no restart; requests were stopped)."""
+    services = build_services(Settings.from_env(env))
+    began = time.monotonic()
+    try:
+        while True:
+            head = services.ledger.last_position()
+            behind = [
+                p.name
+                for p in services.read_models.projections
+                if services.views.position(p.name) < head  # type: ignore[attr-defined]
+            ]
+            if services.audit.indexer.position() < head:
+                behind.append("audit_index")
+            waited = time.monotonic() - began
+            if not behind or waited > within:
+                break
+            time.sleep(0.5)
+    finally:
+        services.close()
+    print(
+        f"4. log follower: read models and audit index at the log head ({head}) "
+        f"{waited:.1f} s after the load stopped; behind: {behind or 'none'}"
+    )
+    return not behind
 
 
 def until_ready(port: int, since: float, within: float = 15.0) -> float:
@@ -458,6 +496,7 @@ def main() -> int:
                 server.port, args.postgres_url, application_name, args.load_seconds
             )
             results["refusal"] = refusal(proxy, server.port, args.refusal)
+            results["followed"] = followed(direct)
         finally:
             server.stop()
             proxy.stop()
