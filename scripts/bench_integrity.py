@@ -134,6 +134,13 @@ def timed(run: Any, *args: Any) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
+def cpu_timed(run: Any, *args: Any) -> tuple[float, float, Any]:
+    """Wall and CPU seconds (this process; less hurt by a busy machine)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    result = run(*args)
+    return time.perf_counter() - started, time.process_time() - cpu, result
+
+
 def proofs(tmp: Path, leaves: int) -> None:
     """Store a tree of ``leaves`` random leaf hashes; time proofs on it."""
     store = SQLiteTreeStore(tmp / "proofs.sqlite", tmp / "none.sqlite")
@@ -148,22 +155,30 @@ def proofs(tmp: Path, leaves: int) -> None:
             batch_leaves, batch_nodes = [], []
     store.add(batch_leaves, batch_nodes, [])
     log = MerkleLog(None, store, None, SystemClock())  # type: ignore[arg-type]
-    inclusion, consistency = [], []
+    inclusion, consistency, inclusion_cpu, consistency_cpu = [], [], [], []
     for _ in range(200):
         position = random.randint(1, leaves)
-        seconds, _ = timed(log.inclusion, position, leaves)
+        seconds, cpu, _ = cpu_timed(log.inclusion, position, leaves)
         inclusion.append(seconds * 1000)
+        inclusion_cpu.append(cpu * 1000)
         old = random.randint(1, leaves - 1)
-        seconds, _ = timed(log.consistency, old, leaves)
+        seconds, cpu, _ = cpu_timed(log.consistency, old, leaves)
         consistency.append(seconds * 1000)
+        consistency_cpu.append(cpu * 1000)
     store.close()
-    for name, times in (("inclusion", inclusion), ("consistency", consistency)):
+    for name, times, cpus in (
+        ("inclusion", inclusion, inclusion_cpu),
+        ("consistency", consistency, consistency_cpu),
+    ):
         worst = sorted(times)[int(len(times) * 0.99) - 1]
+        worst_cpu = sorted(cpus)[int(len(cpus) * 0.99) - 1]
         print(
             f"{name} proof at {leaves:,} leaves: median "
             f"{statistics.median(times):.2f} ms, p99 {worst:.2f} ms "
-            f"(budget {PROOF_BUDGET_MS} ms: "
-            f"{'met' if worst < PROOF_BUDGET_MS else 'MISSED'})"
+            f"(CPU median {statistics.median(cpus):.2f} ms, p99 {worst_cpu:.2f} ms; "
+            f"budget {PROOF_BUDGET_MS} ms: "
+            f"{'met' if worst < PROOF_BUDGET_MS else 'MISSED'} by wall time, "
+            f"{'met' if worst_cpu < PROOF_BUDGET_MS else 'MISSED'} by CPU time)"
         )
 
 
@@ -197,10 +212,11 @@ def run(args: Any, ledger: Ledger, bare: Application[UUID], log: MerkleLog) -> N
         f"extend: {added:,} leaves, {len(log.checkpoints(0, 10**6))} checkpoints "
         f"in {seconds:.2f} s ({added / seconds:,.0f} events/s)"
     )
-    tree, full, decode, select = [], [], [], []
+    tree, full, decode, select, tree_cpu = [], [], [], [], []
     for n in range(1, args.rounds + 1):
-        seconds, count = timed(verified, log, False)
+        seconds, cpu, count = cpu_timed(verified, log, False)
         tree.append(count / seconds)
+        tree_cpu.append(count / cpu)
         seconds, count = timed(verified, log, True)
         full.append(count / seconds)
         seconds, count = timed(read_and_decode, bare)
@@ -208,14 +224,17 @@ def run(args: Any, ledger: Ledger, bare: Application[UUID], log: MerkleLog) -> N
         seconds, count = timed(raw_select, log)
         select.append(count / seconds)
         print(
-            f"round {n}: tree+checkpoints {tree[-1]:,.0f}/s, full (decrypting) "
+            f"round {n}: tree+checkpoints {tree[-1]:,.0f}/s "
+            f"(by CPU time {tree_cpu[-1]:,.0f}/s), full (decrypting) "
             f"{full[-1]:,.0f}/s, bare read-and-decode {decode[-1]:,.0f}/s, "
             f"raw SELECT {select[-1]:,.0f}/s"
         )
     t, f, d = (statistics.median(x) for x in (tree, full, decode))
+    tc = statistics.median(tree_cpu)
     print(
         f"median: tree+checkpoints {t:,.0f} events/s (budget {TREE_BUDGET:,}: "
-        f"{'met' if t >= TREE_BUDGET else 'MISSED'}); full {f:,.0f} events/s = "
+        f"{'met' if t >= TREE_BUDGET else 'MISSED'}; by CPU time {tc:,.0f}/s: "
+        f"{'met' if tc >= TREE_BUDGET else 'MISSED'}); full {f:,.0f} events/s = "
         f"{f / d:.2f}x the bare read-and-decode {d:,.0f}/s (budget 0.5x: "
         f"{'met' if f / d >= 0.5 else 'MISSED'}); raw SELECT "
         f"{statistics.median(select):,.0f} rows/s (tree check = "
