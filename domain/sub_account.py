@@ -91,13 +91,16 @@ class SubAccount(SignInAccount):
             account._status = AccountStatus.DEACTIVATED.value
 
     class Reactivated(Event):
-        """The seller let the sub-account sign in again."""
+        """The seller let the sub-account sign in again (an employee who never
+        accepted their invitation is back to invited)."""
 
         TOPIC = "sellerguard:SubAccount.Reactivated"
         seller_id: UUID
 
         def apply(self, account: SubAccount) -> None:
-            account._status = AccountStatus.ACTIVE.value
+            invited = account.pending_invitation is not None
+            status = AccountStatus.INVITED if invited else AccountStatus.ACTIVE
+            account._status = status.value
 
     class DormancyFlagged(Event):
         """No sign-in for 30 days: the seller is asked to review the account."""

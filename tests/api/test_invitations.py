@@ -320,3 +320,18 @@ def test_the_rule_can_be_lifted_and_the_owner_is_never_held(client, token, mail)
     assert client.get("/api/v1/me/policies", headers=bearer(token)).get_json() == {
         "sub_accounts_require_two_step": False
     }
+
+
+def test_an_employee_reactivated_before_accepting_is_invited_again(client, token, mail):
+    anna = invite(client, token)
+    first = link_token(mail)
+    url = f"/api/v1/sub-accounts/{anna['id']}"
+    client.post(f"{url}/deactivate", headers=bearer(token), json={})
+    refused_while_deactivated = accept(client, first)
+
+    back = client.post(f"{url}/reactivate", headers=bearer(token))
+    client.post(f"{url}/invitation", headers=bearer(token))
+
+    assert refused_while_deactivated.status_code == 403
+    assert back.get_json()["status"] == "invited"
+    assert accept(client, link_token(mail)).status_code == 200
