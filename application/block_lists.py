@@ -154,10 +154,10 @@ class ActiveBlocks:
             return False
         if _in_force(blocks.get(buyer), now, linked=False):
             return True
-        return any(
-            _in_force(blocks.get(other), now, linked=True)
-            for other in self._links.get(buyer, ())
-        )
+        # A copy taken in one step (no Python code runs inside tuple()), so a
+        # refresh in another thread adding a link cannot break the iteration.
+        linked = tuple(self._links.get(buyer, ()))
+        return any(_in_force(blocks.get(other), now, linked=True) for other in linked)
 
     def refresh(self) -> None:
         """Catch up with the log unless confirmed current within ``staleness``."""
