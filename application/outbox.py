@@ -120,6 +120,10 @@ class OutboxDispatcher:
         finally:
             self.views.apply(self.LEASE, now + LEASE, now, [])
 
+    def backlog(self) -> int:
+        """How many mails are noted and not yet sent (with or without a relay)."""
+        return len(self._pending(self.views.position(self.TRACKING)))
+
     def _send_pending(self) -> int:
         sent_upto = self.views.position(self.TRACKING)
         pending = sorted(self._pending(sent_upto), key=lambda i: i.item_id)

@@ -257,3 +257,23 @@ class EventHistories(Protocol):
     ) -> Sequence[StoredEvent]:
         """Every stored event of those aggregates, each one's in version order."""
         ...
+
+
+class SecurityMetrics(Protocol):
+    """Counts what an on-call engineer watches (Prometheus in production)."""
+
+    def sign_in(self, outcome: str) -> None:
+        """One sign-in step ended so (``succeeded``, ``failed``, ...)."""
+        ...
+
+    def lockout(self, kind: str) -> None:
+        """An address (``address``) or a challenge (``second_step``) was locked."""
+        ...
+
+    def throttle(self, kind: str) -> None:
+        """Requests were slowed or refused (``password_guessing``, ``rate_limit``)."""
+        ...
+
+    def alert(self, kind: str, severity: str) -> None:
+        """An owner was alerted."""
+        ...

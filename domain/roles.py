@@ -62,6 +62,7 @@ SERVICE_SCOPES = (
     "risk:write",
     "risk:read",
     "audit:witness",
+    "metrics:read",
 )
 
 

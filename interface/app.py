@@ -30,6 +30,7 @@ from interface.blueprints import (
     block_lists,
     health,
     me,
+    metrics,
     passkeys,
     payouts,
     recovery,
@@ -87,6 +88,9 @@ def create_app(
     )
     app.extensions[EXTENSION] = services or build_services(settings)
     fast_check.install(app)  # the checkout check, in front of Flask
+    # First in, last out: every request is timed, refusals by any hook included.
+    operation_docs = openapi.OperationDocs()
+    metrics.install(app, operation_docs)
     request_context.install(app, settings.proxy_hops, settings.trusted_proxies)
     request_body.install(app)
     security_headers.install(app)
@@ -94,7 +98,7 @@ def create_app(
         app,
         spec_kwargs={
             "info": {"description": DESCRIPTION},
-            "extra_plugins": [openapi.OperationDocs(), ProblemResponses()],
+            "extra_plugins": [operation_docs, ProblemResponses()],
         },
     )
     api.spec.components.security_scheme(
@@ -110,6 +114,7 @@ def create_app(
     )
     areas = (
         health,
+        metrics,
         sellers,
         accounts,
         sessions,

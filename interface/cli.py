@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import getpass
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,6 +22,7 @@ from domain.actor import Actor, ActorKind
 from domain.errors import SellerGuardError
 from domain.roles import SERVICE_SCOPES, StaffRole
 from infrastructure.keys import KeyFileError, random_key, rotate, signing_key
+from infrastructure.prometheus_metrics import MULTIPROC_DIR, use_multiprocess_dir
 from infrastructure.settings import Settings, SettingsError
 from infrastructure.store_format import StoreFormatError
 from interface import logs
@@ -81,6 +86,8 @@ def serve(
     """
     settings = _settings()
     logs.configure(settings.log_level)
+    # Every worker counts into files of one directory; a scrape adds them up.
+    use_multiprocess_dir(_metrics_dir())
     initialise(settings)
     _Gunicorn(
         settings,
@@ -259,6 +266,24 @@ class _Gunicorn(BaseApplication):
         # Every serving process follows the log; the leader lock lets one work.
         app.extensions["sellerguard"].follower.start()
         return app
+
+
+def _metrics_dir() -> Path:
+    """The operator's PROMETHEUS_MULTIPROC_DIR emptied, or a fresh one of ours."""
+    given = os.environ.get(MULTIPROC_DIR)
+    if given:
+        for stale in Path(given).glob("*.db"):  # counts of an earlier run
+            stale.unlink()
+        return Path(given)
+    path = Path(tempfile.mkdtemp(prefix="sellerguard-metrics-"))
+    owner = os.getpid()  # workers inherit atexit handlers: only we remove it
+
+    def remove() -> None:
+        if os.getpid() == owner:
+            shutil.rmtree(path, ignore_errors=True)
+
+    atexit.register(remove)
+    return path
 
 
 def _operator() -> Actor:

@@ -14,6 +14,7 @@ from application.audit import Audit
 from application.audit_index import AuditIndexer
 from application.block_lists import ActiveBlocks, BlockLists, BlockLookup
 from application.credentials import Credentials
+from application.follower_watch import FollowerWatch
 from application.idempotency import Idempotency
 from application.inactivity_sweep import InactivitySweep
 from application.invitations import InvitationLinks, Invitations
@@ -43,6 +44,7 @@ from application.recovery_links import RecoveryLinks
 from application.recovery_views import RecoveryQueues
 from application.security_center import SecurityCenter
 from application.security_center_views import SecurityCenterViews
+from application.security_counts import SecurityCounts
 from application.security_dashboard import SecurityDashboard
 from application.security_views import Alerts, LoginHistory
 from application.sellers import Sellers
@@ -71,6 +73,7 @@ from infrastructure.keys import (
 from infrastructure.leader_lock import open_leader_lock
 from infrastructure.link_keys import HmacLinkKeys
 from infrastructure.notifier import open_notifier
+from infrastructure.prometheus_metrics import PrometheusMetrics
 from infrastructure.settings import Settings
 from infrastructure.totp import Totp
 from infrastructure.tree_store import open_tree_store
@@ -113,6 +116,8 @@ class Services:
     portfolios: Portfolios
     passkeys: Passkeys
     account_lookup: AccountLookup
+    metrics: PrometheusMetrics
+    watch: FollowerWatch
     idempotency: Idempotency
     readiness: Readiness
     # The process's PostgreSQL pool, shared by every store (None on SQLite).
@@ -237,6 +242,11 @@ def build_services(
         follower_steps(read_models, audit, integrity, outbox),
         open_leader_lock(settings),
     )
+    metrics = PrometheusMetrics()
+    counts = SecurityCounts(ledger, views, metrics)
+    follower.add(Step(counts.name, counts.run_step), after="read_models")
+    watch = FollowerWatch(ledger, read_models, audit.indexer, integrity, outbox, clock)
+    metrics.watch(watch.state)
     # The inactivity policy counts days: once an hour, by the leading process.
     follower.add(Step("inactivity_sweep", sweep.run_step, every=SWEEP_EVERY))
     idempotency = Idempotency(
@@ -285,6 +295,8 @@ def build_services(
         passkeys=Passkeys(ledger, webauthn, clock),
         account_lookup=AccountLookup(names, views, read_models, directory, audit),
         idempotency=idempotency,
+        metrics=metrics,
+        watch=watch,
     )
 
 

@@ -172,6 +172,8 @@ class OperationDocs(BasePlugin):
 
     def __init__(self) -> None:
         self.taken: dict[str, str] = {}  # operation id -> endpoint and method
+        # (endpoint, METHOD) -> operation id, for metrics labels and logs.
+        self.operation_ids: dict[tuple[str, str], str] = {}
 
     def operation_helper(
         self,
@@ -185,6 +187,7 @@ class OperationDocs(BasePlugin):
         for method, operation in operations.items():
             operation_id = self._unique(operation_id_of(rule.endpoint, method), rule)
             operation["operationId"] = operation_id
+            self.operation_ids[rule.endpoint, method.upper()] = operation_id
             body = operation.get("requestBody", {}).get("content", {})
             example = REQUEST_EXAMPLES.get(operation_id)
             if example is not None and "application/json" in body:

@@ -69,7 +69,13 @@ def callers(env: dict[str, str]) -> dict[str, str]:
             tokens[role.value] = grant.token
         tokens["service"] = services.platform_people.create_service_key(
             "conformance",
-            ["authz:check", "blocklist:check", "risk:write", "risk:read"],
+            [
+                "authz:check",
+                "blocklist:check",
+                "risk:write",
+                "risk:read",
+                "metrics:read",
+            ],
             OPERATOR,
         ).value
     finally:

@@ -66,6 +66,7 @@ SPEC_PATHS = [
 # that an admitted principal gets a distinctive answer and changes nothing.
 MATRIX = [
     ("GET", "/healthz", None, everyone(200)),
+    ("GET", "/metrics", None, only({})),  # service keys with metrics:read only
     ("POST", "/api/v1/sellers", {}, everyone(422)),
     ("POST", "/api/v1/sessions", {}, everyone(422)),
     ("POST", "/api/v1/sessions/challenge", {}, everyone(422)),
