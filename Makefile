@@ -16,8 +16,13 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
+# make run PORT=9000 HOST=0.0.0.0 WORKERS=1
+HOST ?= 127.0.0.1
+PORT ?= 8080
+WORKERS ?= 1
+
 run: $(INSTALLED)
-	$(BIN)/sellerguard serve --host 127.0.0.1 --port 8080
+	$(BIN)/sellerguard serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

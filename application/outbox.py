@@ -120,6 +120,29 @@ class OutboxDispatcher:
         finally:
             self.views.apply(self.LEASE, now + LEASE, now, [])
 
+    def withhold_through(self, position: int) -> int:
+        """Mark every mail of the log up to ``position`` as never to be sent.
+
+        For a store filled with demo data: its people's addresses are made
+        up, and its weeks-old notices must not reach anyone, whatever relay
+        is configured later. Returns how many mails already noted were
+        withheld (the outbox read model may note the rest later; they are
+        withheld all the same).
+        """
+        while True:
+            sent_upto = self.views.position(self.TRACKING)
+            if sent_upto >= position:
+                return 0
+            pending = self._pending(sent_upto)
+            withheld = sum(1 for item in pending if _position(item) <= position)
+            if self.views.apply(self.TRACKING, sent_upto, position, []):
+                logger.info(
+                    "outbox: mails up to position %d withheld (%d noted so far)",
+                    position,
+                    withheld,
+                )
+                return withheld
+
     def backlog(self) -> int:
         """How many mails are noted and not yet sent (with or without a relay)."""
         return len(self._pending(self.views.position(self.TRACKING)))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import atexit
 import getpass
+import logging
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -34,6 +36,8 @@ from interface.cli_integrity import verify as verify_integrity
 from interface.cli_integrity import verify_export
 from interface.composition import Services, build_services, initialise
 from interface.request_buffering import READ_TIMEOUT, buffering_worker
+
+logger = logging.getLogger("sellerguard.serve")
 
 
 @click.group()
@@ -86,6 +90,14 @@ def serve(
     """
     settings = _settings()
     logs.configure(settings.log_level)
+    _check_address_free(host, port)
+    if workers > 1 and not settings.uses_postgres:
+        logger.warning(
+            "%d workers share one SQLite file: writes queue behind one another "
+            "and may time out under load; set SELLERGUARD_DATABASE_URL to "
+            "PostgreSQL for more than one worker",
+            workers,
+        )
     # Every worker counts into files of one directory; a scrape adds them up.
     use_multiprocess_dir(_metrics_dir())
     initialise(settings)
@@ -101,7 +113,10 @@ def serve(
             "limit_request_line": 8190,
             "timeout": 60,
             "graceful_timeout": 20,
+            # The application writes the access line (with the request id);
+            # gunicorn's own lines are JSON like the rest.
             "accesslog": None,
+            "logger_class": logs.GunicornLogger,
             # No shared control socket: several servers may run on one machine.
             "control_socket_disable": True,
         },
@@ -192,17 +207,26 @@ def rebuild(names: tuple[str, ...]) -> None:
 
 @projections.command("run")
 @click.option("--poll", default=0.2, show_default=True, type=click.FloatRange(0.01))
-def run_projections(poll: float) -> None:
+@click.option(
+    "--heartbeat",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds between heartbeat log lines (positions, head, failures).",
+)
+def run_projections(poll: float, heartbeat: float) -> None:
     """Follow the log until interrupted: read models, audit index, tree, outbox.
 
     It is the same follower every serving process runs; whichever process
     holds the leader lock does the work, the others stand by.
     """
-    services = _services()
-    logs.configure(services.settings.log_level)
+    settings = _settings()
+    logs.configure(settings.log_level)  # before anything logs: one format
+    services = build_services(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     services.follower.poll_interval = poll
+    services.follower.heartbeat_every = heartbeat
     try:
         services.follower.run_forever(stop)
     except KeyboardInterrupt:
@@ -266,6 +290,24 @@ class _Gunicorn(BaseApplication):
         # Every serving process follows the log; the leader lock lets one work.
         app.extensions["sellerguard"].follower.start()
         return app
+
+
+def _check_address_free(host: str, port: int) -> None:
+    """Refuse at once, saying why, when the address is taken (not after retries)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        msg = (
+            f"cannot listen on {host}:{port}: {reason}; choose another address "
+            "with --host/--port (make run HOST=... PORT=9000)"
+        )
+        raise click.ClickException(msg) from None
 
 
 def _metrics_dir() -> Path:

@@ -17,6 +17,7 @@ from application.sign_in import ChallengeView
 from domain.actor import Actor, ActorKind
 from domain.block_list import BuyerAction
 from domain.sign_in import Attempt
+from infrastructure.notifier import SmtpNotifier
 from infrastructure.totp import Totp
 from interface.cli import cli
 from interface.composition import build_services
@@ -178,3 +179,17 @@ def test_the_security_center_has_a_month_to_show(seeded):
         item.data["kind"]
         for item in services.views.items(ALERTS, str(shop["copperleaf"]), limit=500)
     }
+
+
+def test_no_mail_is_ever_sent_for_the_demo_data(seeded, smtp_relay):
+    output, services = seeded
+    withheld = int(printed(r"^(\d+) demo mails marked never to be sent", output))
+    assert withheld > 0  # the recovery case's notices, the payout alerts...
+    services.outbox.notifier = SmtpNotifier(smtp_relay.url, "sellerguard@example.com")
+
+    services.read_models.catch_up()
+    sent = services.outbox.dispatch()
+
+    assert sent == 0
+    assert smtp_relay.mails == []
+    assert services.outbox.backlog() == 0
