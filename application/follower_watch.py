@@ -9,6 +9,7 @@ a lag is "positions behind", an upper bound of the events still to apply.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from application.audit_index import AuditIndexer
 from application.ledger import Ledger
@@ -16,6 +17,7 @@ from application.merkle_log import MerkleLog
 from application.outbox import OutboxDispatcher
 from application.ports import Clock
 from application.read_models import ProjectionRunner
+from application.readiness import NotReadyError, ReadinessCheck
 
 TREE = "tree"
 
@@ -71,6 +73,21 @@ class FollowerWatch:
         found[TREE] = leaf[1] if leaf else 0
         return found
 
+    def lagging(self, max_lag: int) -> dict[str, int]:
+        """The followers more than ``max_lag`` positions behind (cheap: no outbox)."""
+        positions = self.positions()
+        head = self.ledger.last_position()
+        return {
+            name: head - position
+            for name, position in sorted(positions.items())
+            if head - position > max_lag
+        }
+
+    def heartbeat(self) -> dict[str, Any]:
+        """The log's head and each follower's position, for the heartbeat line."""
+        positions = self.positions()
+        return {"head": self.ledger.last_position(), "positions": positions}
+
     def state(self) -> LogState:
         """Everything at once (the head is read last: lags are never negative)."""
         positions = self.positions()
@@ -87,3 +104,27 @@ class FollowerWatch:
             unsigned=max(head - (checkpoint.position if checkpoint else 0), 0),
             outbox_backlog=backlog,
         )
+
+
+def lag_check(watch: FollowerWatch, max_lag: int) -> ReadinessCheck:
+    """Readiness: no follower of the log more than ``max_lag`` positions behind.
+
+    Read models, the audit index and the tree fall behind while the process
+    leading the log follower is down or stuck: reads go stale and nothing
+    new is signed.
+    """
+
+    def probe(seconds: float) -> None:
+        try:
+            lagging = watch.lagging(max_lag)
+        except Exception:  # an unreachable store is the store check's to report
+            return
+        if lagging:
+            behind = ", ".join(f"{name} {lag}" for name, lag in lagging.items())
+            msg = (
+                f"positions behind the log: {behind} "
+                f"(more than SELLERGUARD_READY_MAX_LAG={max_lag})"
+            )
+            raise NotReadyError(msg)
+
+    return ReadinessCheck("log_follower_lag", probe)

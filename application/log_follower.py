@@ -9,7 +9,9 @@ other; the others keep trying for the lock, and take over when its holder
 dies (the lock dies with it).
 
 A step's failure is logged with its name and retried with a growing pause;
-the other steps carry on, so a follower never dies quietly.
+the other steps carry on, so a follower never dies quietly. It says when it
+starts, when it takes the lead or stands by, and, every ``heartbeat_every``
+seconds, where each of its followers stands (``watch``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from application.ports import LeaderLock
 
@@ -26,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.2
 MAX_RETRY_PAUSE = 30.0
+HEARTBEAT_EVERY = 60.0
 
 
 class UnknownStepError(ValueError):
@@ -77,6 +81,10 @@ class LogFollower:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._pass_lock = threading.Lock()
+        # What the heartbeat reports (positions and the head), if anything.
+        self.watch: Callable[[], Mapping[str, Any]] | None = None
+        self.heartbeat_every = HEARTBEAT_EVERY
+        self._last_heartbeat = float("-inf")
         for step in steps:
             self.add(step)
 
@@ -117,15 +125,47 @@ class LogFollower:
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """Lead and follow until stopped; wait for the lock while another leads."""
         stop = stop or self._stop
+        logger.info(
+            "log follower: started",
+            extra={"steps": self.names(), "poll_interval": self.poll_interval},
+        )
+        led = None
         try:
             while not stop.is_set():
-                if not self.leading():
+                leading = self.leading()
+                if leading != led:
+                    led = leading
+                    logger.info(
+                        "log follower: %s",
+                        "leading" if leading else "standing by, another process leads",
+                    )
+                self.heartbeat(leading)
+                if not leading:
                     stop.wait(max(self.poll_interval, 1.0))
                     continue
                 if not self.run_once():
                     stop.wait(self.poll_interval)
         finally:
             self.lock.release()
+            logger.info("log follower: stopped")
+
+    def heartbeat(self, leading: bool, *, now: float | None = None) -> bool:
+        """Log where the followers stand, when a heartbeat is due; whether it was."""
+        now = time.monotonic() if now is None else now
+        if now - self._last_heartbeat < self.heartbeat_every:
+            return False
+        self._last_heartbeat = now
+        extra: dict[str, Any] = {"leading": leading}
+        failing = {n: s.last_error for n, s in self._status.items() if s.last_error}
+        if failing:
+            extra["failing"] = failing
+        if self.watch is not None:
+            try:
+                extra.update(self.watch())
+            except Exception as error:  # the heartbeat must go on: say why it is short
+                extra["watch_error"] = f"{type(error).__name__}: {error}"
+        logger.info("log follower: heartbeat", extra=extra)
+        return True
 
     def start(self) -> None:
         """Follow in a background thread of this process (idempotent)."""
@@ -164,11 +204,20 @@ class LogFollower:
             violated = getattr(error, "code", "") == "integrity_violation"
             logger.log(
                 logging.CRITICAL if violated else logging.ERROR,
-                "log follower: step %s failed; retrying",
+                "log follower: step %s failed (%d in a row); retrying in %.1f s",
                 step.name,
+                status.failures_in_a_row,
+                pause,
                 exc_info=True,
+                extra={"step": step.name, "retry_in": pause},
             )
             return 0
+        if status.failures_in_a_row:
+            logger.info(
+                "log follower: step %s recovered after %d failures",
+                step.name,
+                status.failures_in_a_row,
+            )
         status.failures_in_a_row = 0
         status.last_error = None
         status.last_success = time.monotonic()

@@ -13,6 +13,7 @@ a witness's checkpoint, and says how many events are not yet sealed.
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ from application.merkle import (
 )
 from application.ports import Clock, IntegritySigner, TreeStore
 from application.signed_note import NoteSignature, SignedNote, note_body
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 5_000
 CHECKPOINT_EVERY = 1_000
@@ -119,6 +122,15 @@ class MerkleLog:
                 if len(rows) < PAGE_SIZE and edge.size > signed and self._due(newest):
                     checkpoints.append(self._sign(edge, rows[-1][0] if rows else after))
                 self.store.add(leaves, nodes, checkpoints)
+                for checkpoint in checkpoints:
+                    logger.info(
+                        "checkpoint signed",
+                        extra={
+                            "tree_size": checkpoint.size,
+                            "position": checkpoint.position,
+                            "root": checkpoint.root.hex(),
+                        },
+                    )
                 added += len(rows)
                 if rows:
                     after = rows[-1][0]

@@ -21,6 +21,10 @@ from time import monotonic
 BUDGET = 0.8
 
 
+class NotReadyError(Exception):
+    """A probe's refusal, with a reason fit for the load balancer's log."""
+
+
 @dataclass(frozen=True)
 class ReadinessCheck:
     """One condition of readiness: ``probe(seconds)`` raises when it fails."""
@@ -45,29 +49,39 @@ class Readiness:
 
     def failing(self) -> list[str]:
         """The names of the checks that fail now (none: ready)."""
+        return list(self.failures())
+
+    def failures(self) -> dict[str, str]:
+        """Each check that fails now, with why (its probe's message, if any)."""
         deadline = monotonic() + self.budget
-        return [
-            check.name for check in self.checks if not self._passes(check, deadline)
-        ]
+        found = {}
+        for check in self.checks:
+            reason = self._failure(check, deadline)
+            if reason is not None:
+                found[check.name] = reason
+        return found
 
     def close(self) -> None:
         """Stop the probes' threads (a probe still running is not waited for)."""
         self._executor.shutdown(wait=False, cancel_futures=True)
 
-    def _passes(self, check: ReadinessCheck, deadline: float) -> bool:
+    def _failure(self, check: ReadinessCheck, deadline: float) -> str | None:
+        """Why the check fails now, or None when it passes."""
         left = deadline - monotonic()
         if left <= 0:
-            return False
+            return "no time left to ask"
         with self._lock:
             running = self._running.get(check.name)
             if running is not None and not running.done():
-                return False  # the last probe still hangs: not ready
+                return "the last probe still hangs"
             future = self._executor.submit(check.probe, left)
             self._running[check.name] = future
         try:
             future.result(timeout=left)
         except FutureTimeout:
-            return False
-        except Exception:
-            return False
-        return True
+            return "no answer in time"
+        except NotReadyError as error:
+            return str(error)  # a reason meant for operators
+        except Exception as error:  # a driver's message may carry addresses
+            return type(error).__name__
+        return None

@@ -50,6 +50,8 @@ class Settings:
     db_statement_timeout: timedelta = field(default=timedelta(seconds=5))
     webauthn_rp_id: str = "localhost"
     webauthn_origin: str = "http://localhost:8080"
+    # /readyz answers 503 when a follower of the log is more positions behind.
+    ready_max_lag: int = 10_000
 
     @property
     def uses_postgres(self) -> bool:
@@ -105,6 +107,9 @@ class Settings:
             db_pool_size=_integer(env, "SELLERGUARD_DB_POOL_SIZE", 10, 2, 100),
             db_statement_timeout=_duration(
                 env, "SELLERGUARD_DB_STATEMENT_TIMEOUT", "5s"
+            ),
+            ready_max_lag=_integer(
+                env, "SELLERGUARD_READY_MAX_LAG", 10_000, 0, 1_000_000_000
             ),
             **_relying_party(env),
             log_level=_choice(

@@ -14,7 +14,7 @@ from application.audit import Audit
 from application.audit_index import AuditIndexer
 from application.block_lists import ActiveBlocks, BlockLists, BlockLookup
 from application.credentials import Credentials
-from application.follower_watch import FollowerWatch
+from application.follower_watch import FollowerWatch, lag_check
 from application.idempotency import Idempotency
 from application.inactivity_sweep import InactivitySweep
 from application.invitations import InvitationLinks, Invitations
@@ -247,6 +247,7 @@ def build_services(
     follower.add(Step(counts.name, counts.run_step), after="read_models")
     watch = FollowerWatch(ledger, read_models, audit.indexer, integrity, outbox, clock)
     metrics.watch(watch.state)
+    follower.watch = watch.heartbeat
     # The inactivity policy counts days: once an hour, by the leading process.
     follower.add(Step("inactivity_sweep", sweep.run_step, every=SWEEP_EVERY))
     idempotency = Idempotency(
@@ -290,7 +291,9 @@ def build_services(
             ledger, views, read_models, store_activity, clock, payouts=payouts
         ),
         portfolios=Portfolios(ledger, namespace, clock),
-        readiness=Readiness([store_check(ledger, database)]),
+        readiness=Readiness(
+            [store_check(ledger, database), lag_check(watch, settings.ready_max_lag)]
+        ),
         database=database,
         passkeys=Passkeys(ledger, webauthn, clock),
         account_lookup=AccountLookup(names, views, read_models, directory, audit),

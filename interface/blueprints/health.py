@@ -33,13 +33,14 @@ def healthz() -> dict[str, str]:
 @blp.response(200, HealthSchema)
 @problems(blp, 503)
 def readyz() -> object:
-    """Ready to serve: the event store answers (within a second in all)."""
-    failing = services().readiness.failing()
-    if failing:
-        logger.warning("not ready: %s", ", ".join(failing))
-        response = problem(
-            503, "not_ready", f"Not ready: {', '.join(failing)}.", failing=failing
-        )
+    """Ready to serve: the event store answers and the log's followers keep up
+    (within a second in all)."""
+    failures = services().readiness.failures()
+    if failures:
+        failing = list(failures)
+        why = "; ".join(f"{name}: {reason}" for name, reason in failures.items())
+        logger.warning("not ready: %s", why)
+        response = problem(503, "not_ready", f"Not ready: {why}.", failing=failing)
         response.headers["Retry-After"] = "1"
         return response
     return {"status": "ready"}

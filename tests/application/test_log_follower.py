@@ -131,3 +131,83 @@ def test_one_process_leads_at_a_time_and_another_takes_over(settings, clock):
     finally:
         first.close()
         second.close()
+
+
+def records(caplog, message: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.getMessage().startswith(message)]
+
+
+def test_the_follower_says_it_started_leads_beats_signs_and_stops(
+    services, clock, caplog
+):
+    services.follower.poll_interval = 0.01
+    services.follower.heartbeat_every = 0.05
+    record(services, 5)
+    head = services.ledger.last_position()
+
+    with caplog.at_level(logging.INFO):
+        services.follower.start()
+        wait_for(lambda: records(caplog, "checkpoint signed"), "sign a checkpoint")
+        wait_for(
+            lambda: any(
+                r.positions["tree"] == head  # type: ignore[attr-defined]
+                for r in records(caplog, "log follower: heartbeat")
+            ),
+            "beat with the tree at the head",
+        )
+        services.follower.stop()
+
+    assert records(caplog, "log follower: started")[0].steps[:2] == [  # type: ignore[attr-defined]
+        "read_models",
+        "security_counts",
+    ]
+    assert records(caplog, "log follower: leading")
+    beat = records(caplog, "log follower: heartbeat")[-1]
+    assert beat.head == head  # type: ignore[attr-defined]
+    assert beat.positions["alerts"] == head  # type: ignore[attr-defined]
+    assert beat.leading is True  # type: ignore[attr-defined]
+    signed = records(caplog, "checkpoint signed")[-1]
+    assert signed.tree_size == services.integrity.checkpoint().size  # type: ignore[attr-defined]
+    assert records(caplog, "log follower: stopped")
+
+
+def test_a_failure_is_logged_with_its_retry_and_the_recovery_too(caplog):
+    failures = iter([True, True, False])
+
+    def flaky() -> int:
+        if next(failures):
+            raise RuntimeError("database restarting")
+        return 1
+
+    follower = LogFollower([Step("flaky", flaky)], AlwaysLeads(), poll_interval=0.5)
+
+    with caplog.at_level(logging.INFO):
+        follower.run_once()
+        follower._status["flaky"].next_due = 0  # the retry is due now
+        follower.run_once()
+        follower._status["flaky"].next_due = 0
+        follower.run_once()
+
+    failed = records(caplog, "log follower: step flaky failed")
+    assert [r.getMessage() for r in failed] == [
+        "log follower: step flaky failed (1 in a row); retrying in 1.0 s",
+        "log follower: step flaky failed (2 in a row); retrying in 2.0 s",
+    ]
+    assert "database restarting" in caplog.text  # the trace is in the record
+    assert records(caplog, "log follower: step flaky recovered after 2 failures")
+
+
+def test_a_heartbeat_that_cannot_read_positions_still_beats(caplog):
+    follower = LogFollower([], AlwaysLeads())
+
+    def unreachable() -> dict[str, Any]:
+        raise ConnectionError("store down")
+
+    follower.watch = unreachable
+    with caplog.at_level(logging.INFO):
+        assert follower.heartbeat(True, now=100.0)
+        assert not follower.heartbeat(True, now=101.0)  # not due yet
+
+    beat = records(caplog, "log follower: heartbeat")
+    assert len(beat) == 1
+    assert beat[0].watch_error == "ConnectionError: store down"  # type: ignore[attr-defined]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import threading
+import time
 
 from domain.actor import Actor, ActorKind
 from domain.sign_in import Attempt
@@ -47,3 +50,49 @@ def test_rebuilding_an_unknown_read_model_fails_with_the_known_names(settings):
 
     assert result.returncode == 1
     assert "known: login_history, alerts" in result.stderr
+
+
+def test_running_the_follower_says_what_it_does_in_json(settings, services):
+    services.sellers.register(
+        "Shop.One", "o@example.com", PASSWORD, None, Actor(ActorKind.ANONYMOUS)
+    )
+    head = services.ledger.last_position()
+    process = subprocess.Popen(
+        [SELLERGUARD, "projections", "run", "--heartbeat", "0.5"],
+        env=settings_env(settings.data_dir, settings.database_url),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr or []))
+    reader.start()
+
+    def caught_up(beat: dict) -> bool:  # the follower may write an event itself
+        return beat["head"] >= head and beat["positions"]["tree"] == beat["head"]
+
+    def beat_at_head() -> bool:
+        return any(
+            '"log follower: heartbeat"' in line and caught_up(json.loads(line))
+            for line in list(lines)
+        )
+
+    deadline = time.monotonic() + 60
+    while not beat_at_head() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.terminate()
+    process.wait(timeout=30)
+    reader.join(timeout=10)
+    assert process.stderr is not None
+    process.stderr.close()
+
+    records = [json.loads(line) for line in lines]  # every line is JSON
+    messages = [r["message"] for r in records]
+    assert messages.index("log follower: started") < messages.index(
+        "log follower: leading"
+    )
+    assert "log follower: leading" in messages
+    assert "checkpoint signed" in messages
+    beats = [r for r in records if r["message"] == "log follower: heartbeat"]
+    assert caught_up(beats[-1])
+    assert beats[-1]["positions"]["alerts"] == beats[-1]["head"]
+    assert messages[-1] == "log follower: stopped"
