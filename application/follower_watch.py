@@ -127,4 +127,4 @@ def lag_check(watch: FollowerWatch, max_lag: int) -> ReadinessCheck:
             )
             raise NotReadyError(msg)
 
-    return ReadinessCheck("log_follower_lag", probe)
+    return ReadinessCheck("log_follower_lag", probe, needs="event_store")

@@ -31,6 +31,8 @@ class ReadinessCheck:
 
     name: str
     probe: Callable[[float], object]
+    # Asked only when that check passed (its failure already says why).
+    needs: str | None = None
 
 
 class Readiness:
@@ -56,6 +58,8 @@ class Readiness:
         deadline = monotonic() + self.budget
         found = {}
         for check in self.checks:
+            if check.needs in found:
+                continue
             reason = self._failure(check, deadline)
             if reason is not None:
                 found[check.name] = reason
