@@ -31,6 +31,7 @@ def test_every_line_is_json_and_a_request_is_found_by_its_id(tmp_path):
         )
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)
+        refused.value.close()
         assert refused.value.headers["X-Request-Id"] == REQUEST_ID
     lines = log_lines(env, base)
 
