@@ -16,7 +16,7 @@ from application.ledger import Ledger
 from application.merkle_log import MerkleLog
 from application.outbox import OutboxDispatcher
 from application.ports import Clock
-from application.read_models import ProjectionRunner
+from application.read_models import ReadModels
 from application.readiness import NotReadyError, ReadinessCheck
 
 TREE = "tree"
@@ -51,7 +51,7 @@ class FollowerWatch:
     def __init__(
         self,
         ledger: Ledger,
-        read_models: ProjectionRunner,
+        read_models: ReadModels,
         indexer: AuditIndexer,
         integrity: MerkleLog,
         outbox: OutboxDispatcher,
