@@ -117,6 +117,7 @@ class PostgresVault:
         self, database: Database, cipher: EnvelopeCipher, *, owned: bool = False
     ) -> None:
         self.database = database
+        self.conninfo = database.conninfo  # for inspecting the raw table
         self._owned = owned
         self.cipher = cipher
         self.table = sql.Identifier(database.schema, self.TABLE)
