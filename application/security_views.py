@@ -112,6 +112,8 @@ class Alerts:
         SubAccount.RoleChanged.TOPIC,
         SubAccount.Deactivated.TOPIC,
         SubAccount.DormancyFlagged.TOPIC,
+        SubAccount.InvitationAccepted.TOPIC,
+        SellerAccount.SubAccountPolicySet.TOPIC,
         BlockList.BlockOverridden.TOPIC,
         SellerAccount.BlockingAccessRevoked.TOPIC,
         SellerAccount.BlockingAccessGranted.TOPIC,
@@ -221,6 +223,13 @@ def _alert_for(event: Any) -> tuple[str, str, str] | None:
             "info",
             f"The platform restored your right to block buyers: {event.reason}",
         )
+    if isinstance(event, SellerAccount.SubAccountPolicySet):
+        now = "now" if event.sub_accounts_require_two_step else "no longer"
+        return (
+            "sub_account_policy_changed",
+            "info",
+            f"Two-step verification is {now} required of every sub-account.",
+        )
     if isinstance(event, SellerAccount.InactivityNoticed | SellerAccount.StoreClosed):
         return _inactivity_alert(event)
     passkey = _passkey_alert(event)
@@ -322,6 +331,12 @@ def _sub_account_alert(event: Any, username: str) -> tuple[str, str, str] | None
         )
     if isinstance(event, SubAccount.Deactivated):
         return ("sub_account_deactivated", "info", f"{who} was deactivated.")
+    if isinstance(event, SubAccount.InvitationAccepted):
+        return (
+            "sub_account_joined",
+            "info",
+            f"{who} accepted the invitation and chose a password.",
+        )
     if isinstance(event, SubAccount.DormancyFlagged):
         return (
             "sub_account_dormant",

@@ -335,3 +335,25 @@ def test_an_employee_reactivated_before_accepting_is_invited_again(client, token
     assert refused_while_deactivated.status_code == 403
     assert back.get_json()["status"] == "invited"
     assert accept(client, link_token(mail)).status_code == 200
+
+
+def test_the_owner_is_alerted_when_an_employee_joins_and_when_the_rule_changes(
+    client, token, mail
+):
+    invite(client, token)
+    accept(client, link_token(mail))
+    client.put(
+        "/api/v1/me/policies",
+        headers=bearer(token),
+        json={"sub_accounts_require_two_step": True},
+    )
+
+    items = client.get("/api/v1/me/alerts", headers=bearer(token)).get_json()["items"]
+    details = {a["kind"]: a["detail"] for a in items}
+
+    assert details["sub_account_joined"] == (
+        "Sub-account anna accepted the invitation and chose a password."
+    )
+    assert details["sub_account_policy_changed"] == (
+        "Two-step verification is now required of every sub-account."
+    )
