@@ -103,10 +103,14 @@ def confirm_two_step(body: dict[str, Any]) -> dict[str, list[str]]:
 @blp.post("/two-step/recovery-codes")
 @requires(blp, OWN_ACCOUNT)
 @recent_sign_in(blp)
+@idempotent(blp)
 @blp.response(200, RecoveryCodesSchema)
 @problems(blp, 409)
 def regenerate_recovery_codes() -> dict[str, list[str]]:
-    """Issue ten new recovery codes, shown this once; the old ones stop working."""
+    """Issue ten new recovery codes, shown this once; the old ones stop working.
+
+    A retry with the same Idempotency-Key answers the same codes again.
+    """
     principal = current_principal()
     codes = services().account_security.regenerate_recovery_codes(
         principal, acting(principal)

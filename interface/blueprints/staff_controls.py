@@ -13,6 +13,7 @@ from interface.blueprints.documenting import problems
 from interface.blueprints.sub_accounts import MANAGE_SUB_ACCOUNTS
 from interface.composition import services
 from interface.etags import with_etag
+from interface.idempotency import idempotent
 from interface.rate_limits import limited
 from interface.request_context import anonymous
 from interface.schemas.sub_accounts import (
@@ -31,6 +32,7 @@ blp = Blueprint(
 
 @blp.post("/sub-accounts/<uuid:sub_account_id>/invitation")
 @requires(blp, MANAGE_SUB_ACCOUNTS)
+@idempotent(blp)
 @blp.response(200, SubAccountSchema)
 @problems(blp, 404, 409)
 def resend_invitation(sub_account_id: UUID) -> tuple[AccountView, int, dict[str, str]]:

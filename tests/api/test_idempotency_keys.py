@@ -327,6 +327,8 @@ def test_every_creating_post_documents_the_header(client):
         ("/recovery-cases/{case_id}/documents", "post"),
         ("/me/two-step", "post"),
         ("/me/passkeys", "post"),
+        ("/me/two-step/recovery-codes", "post"),
+        ("/sub-accounts/{sub_account_id}/invitation", "post"),
         ("/me/portfolio/invitations", "post"),
         ("/me/portfolio/links", "post"),
         ("/platform/risk-signals", "post"),
@@ -369,3 +371,20 @@ def test_an_upload_without_its_token_is_401_whatever_key_it_brings(client):
 
     assert response.status_code == 401
     assert response.get_json()["code"] == "unauthorized"
+
+
+def test_a_retried_regeneration_answers_the_same_codes_sealed_at_rest(
+    client, services, settings, seller
+):
+    enable_staff_two_step(client, seller, services.clock)
+    headers = {**bearer(seller), "Idempotency-Key": KEY}
+
+    first = client.post("/api/v1/me/two-step/recovery-codes", headers=headers)
+    again = client.post("/api/v1/me/two-step/recovery-codes", headers=headers)
+
+    codes = first.get_json()["recovery_codes"]
+    assert first.status_code == again.status_code == 200
+    assert again.get_json()["recovery_codes"] == codes
+    assert again.headers["Idempotent-Replayed"] == "true"
+    stored = b"".join(b"".join(row) for row in stored_rows(services, settings))
+    assert not any(code.encode() in stored for code in codes)
