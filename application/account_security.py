@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from application.accounts import AccountView, account_view
 from application.credentials import Credentials
 from application.ledger import Changes, Ledger
-from application.ports import Authenticator, Clock
+from application.ports import Authenticator, Clock, PasskeyCeremonies
 from application.principals import Principal
 from application.session_checks import SessionChecks
 from application.sign_in import recovery_code_hash
@@ -65,12 +67,15 @@ class AccountSecurity:
         credentials: Credentials,
         authenticator: Authenticator,
         clock: Clock,
+        webauthn: PasskeyCeremonies | None = None,
     ) -> None:
         self.ledger = ledger
         self.credentials = credentials
         self.authenticator = authenticator
         self.clock = clock
-        self.checks = SessionChecks(ledger, credentials.hasher, authenticator, clock)
+        self.checks = SessionChecks(
+            ledger, credentials.hasher, authenticator, clock, webauthn
+        )
 
     def view(self, principal: Principal) -> AccountView:
         """The caller's account."""
@@ -217,10 +222,16 @@ class AccountSecurity:
         )
 
     def reauthenticate(
-        self, principal: Principal, password: str, code: str | None, actor: Actor
+        self,
+        principal: Principal,
+        password: str,
+        code: str | None,
+        actor: Actor,
+        passkey: tuple[str | None, Mapping[str, Any] | None] = (None, None),
     ) -> datetime:
-        """Renew the session's ``auth_time`` with the password (and a code)."""
-        return self.checks.reauthenticate(principal, password, code, actor)
+        """Renew the session's ``auth_time`` with the password (and a code, or
+        a passkey answering ``challenge_id``)."""
+        return self.checks.reauthenticate(principal, password, code, actor, passkey)
 
     def freeze(self, principal: Principal, reason: str, actor: Actor) -> UUID:
         """Freeze the caller's own shop: every session of it ends at once."""

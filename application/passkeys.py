@@ -152,6 +152,20 @@ class Passkeys:
         ).result
         return passkey_view(added)
 
+    def reauthentication_options(
+        self, principal: Principal, actor: Actor
+    ) -> CeremonyOptions:
+        """Request options to prove the session's owner again with a passkey."""
+        account = self.ledger.load(principal.id, SignInAccount)
+        challenge = self.webauthn.new_challenge()
+        options = self.webauthn.request_options(
+            challenge, [p.credential_id for p in account.passkeys]
+        )
+        challenge_id = self.challenges.start(
+            CeremonyPurpose.REAUTHENTICATION, account.id, challenge, actor
+        )
+        return CeremonyOptions(challenge_id, options)
+
     def list(self, principal: Principal) -> list[PasskeyView]:
         """The caller's passkeys, newest first."""
         account = self.ledger.load(principal.id, SignInAccount)

@@ -9,13 +9,24 @@ here too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from application.ledger import Ledger
-from application.ports import Authenticator, Clock, PasswordHasher
+from application.passkeys import Ceremonies
+from application.ports import Authenticator, Clock, PasskeyCeremonies, PasswordHasher
 from application.principals import Principal
+from application.sign_in import PasskeyUse
 from domain.actor import Actor
-from domain.sign_in import InvalidCodeError, InvalidCredentialsError, SignInAccount
+from domain.passkey_ceremony import CeremonyNotLiveError, CeremonyPurpose
+from domain.passkeys import PasskeyRejectedError
+from domain.sign_in import (
+    Attempt,
+    InvalidCodeError,
+    InvalidCredentialsError,
+    SignInAccount,
+)
 
 
 class SessionChecks:
@@ -27,11 +38,14 @@ class SessionChecks:
         hasher: PasswordHasher,
         authenticator: Authenticator,
         clock: Clock,
+        webauthn: PasskeyCeremonies | None = None,
     ) -> None:
         self.ledger = ledger
         self.hasher = hasher
         self.authenticator = authenticator
         self.clock = clock
+        self.webauthn = webauthn
+        self.ceremonies = Ceremonies(ledger, clock)
 
     def password(
         self, principal: Principal, account: SignInAccount, password: str, actor: Actor
@@ -63,26 +77,88 @@ class SessionChecks:
             raise InvalidCodeError(str(principal.id))
         return step
 
+    def passkey(
+        self,
+        principal: Principal,
+        account: SignInAccount,
+        answer: tuple[str | None, Mapping[str, Any] | None],
+        actor: Actor,
+    ) -> PasskeyUse:
+        """The verified use of one of the account's passkeys, signed for a
+        reauthentication challenge of this account; a refusal counts like a
+        wrong code (a missing answer is refused uncounted)."""
+        challenge_id, credential = answer
+        now = self.clock.now()
+        if account.second_step_locked(now) or not challenge_id or credential is None:
+            raise InvalidCodeError(str(principal.id))
+        try:
+            challenge, _ = self.ceremonies.spend(
+                challenge_id, CeremonyPurpose.REAUTHENTICATION, principal.id, actor
+            )
+            use = self._verified(account, credential, challenge)
+        except (CeremonyNotLiveError, PasskeyRejectedError):
+            self._fail(principal, "code", actor)
+            raise InvalidCodeError(str(principal.id)) from None
+        if account.passkey(use.passkey_id).counter_regressed(use.sign_count):
+            where = Attempt(actor.ip or "unknown", "", "reauthentication")
+            self.ledger.update(
+                principal.id,
+                SignInAccount,
+                lambda a: a.suspect_clone(
+                    use.passkey_id, use.sign_count, where, actor, now
+                ),
+            )
+            raise InvalidCodeError(str(principal.id))
+        return use
+
+    def _verified(
+        self, account: SignInAccount, credential: Mapping[str, Any], challenge: str
+    ) -> PasskeyUse:
+        if self.webauthn is None:
+            raise PasskeyRejectedError("passkeys are not configured")
+        assertion = self.webauthn.read_assertion(credential)
+        passkey = account.passkey_with_credential(assertion.credential_id)
+        handle = assertion.user_handle
+        if passkey is None or (handle is not None and handle != account.id.bytes):
+            raise PasskeyRejectedError("not a passkey of the account")
+        count = self.webauthn.verify_assertion(
+            credential, challenge, passkey.public_key
+        )
+        return PasskeyUse(passkey.id, count)
+
     def reauthenticate(
-        self, principal: Principal, password: str, code: str | None, actor: Actor
+        self,
+        principal: Principal,
+        password: str,
+        code: str | None,
+        actor: Actor,
+        passkey: tuple[str | None, Mapping[str, Any] | None] = (None, None),
     ) -> datetime:
-        """Prove the password (and the second step, when on) again."""
+        """Prove the password and the second step, when there is one, again:
+        a code, or a passkey (required when a passkey is the only one)."""
         account = self.ledger.load(principal.id, SignInAccount)
         self.password(principal, account, password, actor)
-        step = (
-            self.code(principal, account, code, actor)
-            if account.two_step_enabled
-            else None
-        )
+        use, step = None, None
+        if passkey[1] is not None or (
+            account.has_passkeys and not account.two_step_enabled
+        ):
+            use = self.passkey(principal, account, passkey, actor)
+        elif account.two_step_enabled:
+            step = self.code(principal, account, code, actor)
         now = self.clock.now()
         session_id = str(principal.session_id)
 
         def renew(fresh: SignInAccount) -> None:
             if step is not None:
                 fresh.spend_code_step(step, actor, now)
+            if use is not None:
+                use.record(fresh, actor, now)
             fresh.reauthenticate(session_id, actor, now)
 
-        self.ledger.update(principal.id, SignInAccount, renew)
+        try:
+            self.ledger.update(principal.id, SignInAccount, renew)
+        except PasskeyRejectedError:  # the counter moved meanwhile
+            raise InvalidCodeError(str(principal.id)) from None
         return now
 
     def _fail(self, principal: Principal, check: str, actor: Actor) -> None:

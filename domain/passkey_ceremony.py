@@ -23,6 +23,7 @@ class CeremonyPurpose(StrEnum):
 
     REGISTRATION = "registration"
     SIGN_IN = "sign_in"
+    REAUTHENTICATION = "reauthentication"  # a signed-in person's step-up
 
 
 class CeremonyError(SellerGuardError):

@@ -267,7 +267,9 @@ def build_services(
         read_models=read_models,
         sellers=Sellers(names, credentials, clock),
         sign_in=PasskeySignIn(names, hasher, authenticator, clock, webauthn),
-        account_security=AccountSecurity(ledger, credentials, authenticator, clock),
+        account_security=AccountSecurity(
+            ledger, credentials, authenticator, clock, webauthn
+        ),
         sub_accounts=SubAccounts(names, credentials, clock, invitation_links),
         invitations=Invitations(ledger, credentials, invitation_links, clock),
         access=AccessChecks(ledger),

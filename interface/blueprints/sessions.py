@@ -142,19 +142,35 @@ def _signed_in(grant: SessionGrant) -> SessionGrant:
     return grant
 
 
+@blp.post("/sessions/current/reauthenticate/options")
+@requires(blp, OWN_ACCOUNT, before_two_step=True)
+@blp.response(200, CeremonyOptionsSchema)
+def reauthentication_options() -> CeremonyOptions:
+    """Request options to answer a reauthentication with a passkey (5 minutes,
+    once)."""
+    principal = current_principal()
+    return services().passkeys.reauthentication_options(principal, acting(principal))
+
+
 @blp.post("/sessions/current/reauthenticate")
 @requires(blp, OWN_ACCOUNT, before_two_step=True)
 @blp.arguments(ReauthenticateSchema)
 @blp.response(200, AuthTimeSchema)
 @problems(blp, 400, 422)
 def reauthenticate(body: dict[str, Any]) -> dict[str, Any]:
-    """Prove the password (and the code, when on) again, for sensitive operations.
+    """Prove the password (and the second step, when there is one) again,
+    for sensitive operations: a code, or a passkey (required when a passkey
+    is the account's only second step).
 
-    Each wrong password or code counts as a guess; the fifth in a row ends
-    this session.
+    Each wrong password, code or passkey counts as a guess; the fifth in a
+    row ends this session.
     """
     principal = current_principal()
     auth_time = services().account_security.reauthenticate(
-        principal, body["password"], body["code"], acting(principal)
+        principal,
+        body["password"],
+        body["code"],
+        acting(principal),
+        (body["challenge_id"], body["credential"]),
     )
     return {"auth_time": auth_time}

@@ -91,10 +91,23 @@ class ChallengeAnswerSchema(ma.Schema):
 
 
 class ReauthenticateSchema(ma.Schema):
-    """The password, and a code when two-step verification is on."""
+    """The password, and the second step when there is one: a code, or a
+    passkey's ``credential`` for ``challenge_id`` (from
+    ``POST /sessions/current/reauthenticate/options``)."""
 
     password = ma.fields.String(required=True, load_only=True, validate=SECRET_FIELD)
     code = Code(load_default=None, load_only=True, validate=ma.validate.Length(1, 64))
+    challenge_id = ma.fields.String(
+        load_default=None, validate=ma.validate.Length(1, 200)
+    )
+    credential = ma.fields.Dict(
+        keys=ma.fields.String(),
+        load_default=None,
+        load_only=True,
+        metadata={
+            "description": "The PublicKeyCredential of navigator.credentials.get()"
+        },
+    )
 
 
 class AuthTimeSchema(ma.Schema):

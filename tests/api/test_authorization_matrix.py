@@ -73,6 +73,12 @@ MATRIX = [
     ("POST", "/api/v1/sessions/passkey/options", {"username": ""}, everyone(422)),
     ("POST", "/api/v1/sessions/passkey", {}, everyone(422)),
     ("POST", "/api/v1/sessions/current/reauthenticate", {}, only({PEOPLE: 422})),
+    (
+        "POST",
+        "/api/v1/sessions/current/reauthenticate/options",
+        None,
+        only({PEOPLE: 200}),
+    ),
     ("GET", "/api/v1/me", None, only({PEOPLE: 200})),
     ("POST", "/api/v1/me/password", {}, only({PEOPLE: 422})),
     ("POST", "/api/v1/me/two-step/confirm", {}, only({PEOPLE: 422})),

@@ -509,3 +509,95 @@ def test_an_employee_whose_password_the_owner_reset_cannot_sign_in_with_a_passke
     )
 
     assert_refused(sign_in_employee(client, employee), "invalid_credentials")
+
+
+# Reauthentication (recent sign-in) when a passkey is the second step
+
+
+def reauthentication_options(client, token):
+    response = client.post(
+        "/api/v1/sessions/current/reauthenticate/options", headers=bearer(token)
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def reauthenticate(client, token, **body):
+    return client.post(
+        "/api/v1/sessions/current/reauthenticate",
+        headers=bearer(token),
+        json={"password": PASSWORD, **body},
+    )
+
+
+def test_a_stolen_session_and_password_cannot_step_up_without_the_passkey(
+    client, shop, clock
+):
+    clock.advance(minutes=10)
+
+    refused = reauthenticate(client, shop["token"])
+    adding = client.post("/api/v1/me/passkeys/options", headers=bearer(shop["token"]))
+
+    assert refused.status_code == 403, refused.get_json()
+    assert refused.get_json()["code"] == "invalid_code"
+    assert adding.get_json()["code"] == "reauthentication_required"
+
+
+def test_the_passkey_renews_a_recent_sign_in(client, shop, authenticator, clock):
+    clock.advance(minutes=10)
+    started = reauthentication_options(client, shop["token"])
+
+    renewed = reauthenticate(
+        client,
+        shop["token"],
+        challenge_id=started["challenge_id"],
+        credential=authenticator.get(started["options"]),
+    )
+
+    assert renewed.status_code == 200, renewed.get_json()
+    assert renewed.get_json()["auth_time"] == "2026-03-03T14:12:00.000000Z"
+    options = client.post("/api/v1/me/passkeys/options", headers=bearer(shop["token"]))
+    assert options.status_code == 200
+
+
+def test_a_reauthentication_passkey_from_a_phishing_site_or_replayed_is_refused(
+    client, shop, authenticator, clock
+):
+    clock.advance(minutes=10)
+    started = reauthentication_options(client, shop["token"])
+    phished = authenticator.get(started["options"], origin=PHISHING_SITE)
+    refused = reauthenticate(
+        client, shop["token"], challenge_id=started["challenge_id"], credential=phished
+    )
+    again = reauthentication_options(client, shop["token"])
+    good = authenticator.get(again["options"])
+    first = reauthenticate(
+        client, shop["token"], challenge_id=again["challenge_id"], credential=good
+    )
+
+    replayed = reauthenticate(
+        client, shop["token"], challenge_id=again["challenge_id"], credential=good
+    )
+
+    assert refused.status_code == 403
+    assert first.status_code == 200
+    assert replayed.status_code == 403
+    assert replayed.get_json()["code"] == "invalid_code"
+
+
+def test_another_accounts_reauthentication_challenge_is_refused(
+    client, shop, authenticator, clock
+):
+    register(client, "Other.Shop")
+    other = token_of(client, username="Other.Shop")
+    theirs = reauthentication_options(client, other)
+    clock.advance(minutes=10)
+
+    refused = reauthenticate(
+        client,
+        shop["token"],
+        challenge_id=theirs["challenge_id"],
+        credential=authenticator.get(theirs["options"]),
+    )
+
+    assert refused.status_code == 403
