@@ -17,6 +17,12 @@ from application.login_names import LoginNames
 from application.ports import Clock, DocumentInspector, DocumentVault
 from application.principals import BearerToken, UnauthorizedError, digest
 from application.recovery_links import RESET_TOKEN, UPLOAD_TOKEN, RecoveryLinks
+from application.recovery_timeline import (
+    DecisionView,
+    Narrator,
+    TimelineEntry,
+    account_name_of,
+)
 from domain.actor import Actor
 from domain.documents import DocumentTooLargeError
 from domain.password_policy import PasswordContext
@@ -24,14 +30,19 @@ from domain.recovery_case import (
     MAX_DOCUMENT_BYTES,
     CaseNotFoundError,
     CaseStatus,
+    ContactEmailRequiredError,
     CredentialRefusedError,
     Decision,
     DocumentNotFoundError,
     DocumentType,
     RecoveryCase,
 )
-from domain.recovery_request import RecoveryRequest
+from domain.recovery_request import (
+    RecoveryRequest,
+    RequestNotFoundError,
+)
 from domain.seller_account import SellerAccount
+from domain.sign_in import SignInAccount
 from domain.sub_account import SubAccount
 
 
@@ -48,12 +59,13 @@ class DocumentView:
 
 
 @dataclass(frozen=True)
-class TimelineEntry:
-    """One step of a case: when, what, by whom."""
+class CaseAccount:
+    """The shop a case is about, as the agent sees it beside the case."""
 
-    at: datetime
-    step: str
-    by: str | None
+    id: UUID
+    username: str
+    email: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -69,10 +81,50 @@ class CaseView:
     documents: list[DocumentView]
     timeline: list[TimelineEntry]
     version: int
+    opened_by_username: str | None = None
+    account: CaseAccount | None = None
+    request_id: UUID | None = None
+    decision: DecisionView | None = None
     upload_token: str | None = None
 
 
-def case_view(case: RecoveryCase, events: list[Any], **tokens: str | None) -> CaseView:
+@dataclass(frozen=True)
+class RequestView:
+    """A stranger's recovery request, and what became of it."""
+
+    id: UUID
+    username: str
+    account_id: UUID | None
+    contact_email: str
+    description: str
+    received_at: datetime
+    status: str
+    case_id: UUID | None
+    dismissal_reason: str | None
+
+
+def request_view(request: RecoveryRequest) -> RequestView:
+    """The agents' view of a request."""
+    return RequestView(
+        request.id,
+        request.username,
+        request.account_id,
+        request.contact_email,
+        request.description,
+        request.created_on,
+        request.status.value,
+        request.case_id,
+        request.dismissal_reason,
+    )
+
+
+def case_view(
+    case: RecoveryCase,
+    events: list[Any],
+    narrator: Narrator,
+    shop: SellerAccount | None = None,
+    **tokens: str | None,
+) -> CaseView:
     """The agents' view of a case; the upload token only when just opened."""
     documents = [
         DocumentView(
@@ -85,9 +137,11 @@ def case_view(case: RecoveryCase, events: list[Any], **tokens: str | None) -> Ca
         )
         for doc_id, d in case.documents.items()
     ]
-    timeline = [
-        TimelineEntry(e.timestamp, type(e).__name__, e.actor.id) for e in events
-    ]
+    account = (
+        None
+        if shop is None
+        else CaseAccount(shop.id, shop.username, shop.email, shop.status.value)
+    )
     return CaseView(
         case.id,
         case.account_id,
@@ -96,8 +150,12 @@ def case_view(case: RecoveryCase, events: list[Any], **tokens: str | None) -> Ca
         case.reason,
         case.contact_email,
         documents,
-        timeline,
+        narrator.timeline(case, events),
         case.version,
+        opened_by_username=narrator.name(case.opened_by),
+        account=account,
+        request_id=case.recovery_request_id,
+        decision=narrator.decision(events),
         **tokens,
     )
 
@@ -136,12 +194,24 @@ class Recovery:
         return request.id
 
     def open(
-        self, account_id: UUID, reason: str, contact_email: str, actor: Actor
+        self,
+        account_id: UUID,
+        reason: str,
+        contact_email: str | None,
+        actor: Actor,
+        request_id: UUID | None = None,
     ) -> CaseView:
         """Open a case: the account is frozen and every session of it and of its
-        sub-accounts ends, all in one commit."""
+        sub-accounts ends, all in one commit. Opened for a request, the request
+        leaves the queue in the same commit (its contact address by default)."""
         if self.ledger.find(account_id, SellerAccount) is None:
             raise CaseNotFoundError(str(account_id))
+        request = None if request_id is None else self._request(request_id)
+        if request is not None:
+            request.check_can_link(account_id)
+            contact_email = contact_email or request.contact_email
+        if not contact_email:
+            raise ContactEmailRequiredError(str(account_id))
         case_id = uuid.uuid4()
         token = self.links.upload_token(case_id)
         now = self.clock.now()
@@ -152,25 +222,71 @@ class Recovery:
             for sub_id in shop.sub_account_ids:
                 sub_account = changes.load(sub_id, SubAccount)
                 sub_account.revoke_all_sessions("account_frozen", actor, now)
-            return changes.add(
+            case = changes.add(
                 RecoveryCase.open(
                     case_id, account_id, reason, contact_email, token.hash, actor, now
                 )
             )
+            if request_id is not None:
+                changes.load(request_id, RecoveryRequest).link(
+                    case_id, account_id, actor, now
+                )
+                case.link_request(request_id, actor, now)
+            return case
 
         case = self.ledger.commit(build).result
-        return case_view(case, self._events(case_id), upload_token=token.value)
+        return self._view(case, upload_token=token.value)
 
     def view(self, case_id: UUID) -> CaseView:
         """One case, with its timeline."""
-        return case_view(self._case(case_id), self._events(case_id))
+        return self._view(self._case(case_id))
+
+    def request_of(self, request_id: UUID) -> RequestView:
+        """One recovery request, and what became of it."""
+        return request_view(self._request(request_id))
+
+    def dismiss(self, request_id: UUID, reason: str, actor: Actor) -> RequestView:
+        """Nothing to do for a request (unknown name, spam, a duplicate): it
+        leaves the queue with the reason."""
+        self._request(request_id)
+        now = self.clock.now()
+
+        def run(request: RecoveryRequest) -> RecoveryRequest:
+            request.dismiss(reason, actor, now)
+            return request
+
+        return request_view(self.ledger.update(request_id, RecoveryRequest, run).result)
+
+    def _view(self, case: RecoveryCase, **tokens: str | None) -> CaseView:
+        narrator = Narrator(account_name_of(self._account))
+        shop = self.ledger.peek(case.account_id, SellerAccount)
+        return case_view(case, self._events(case.id), narrator, shop, **tokens)
+
+    def _account(self, account_id: UUID) -> SignInAccount | None:
+        return self.ledger.peek(account_id, SignInAccount)
+
+    def _request(self, request_id: UUID) -> RecoveryRequest:
+        request = self.ledger.find(request_id, RecoveryRequest)
+        if request is None:
+            raise RequestNotFoundError(str(request_id))
+        return request
 
     def views(self, case_ids: Sequence[UUID]) -> list[CaseView]:
         """Several cases with their timelines, in the order given, read from
         the store at once; ids of no case are left out."""
+        histories = self.ledger.histories(case_ids, RecoveryCase)
+        shop_ids = list(dict.fromkeys(h.aggregate.account_id for h in histories))
+        # Shops have long histories: loaded from their snapshots, once each.
+        shops = {i: self.ledger.peek(i, SellerAccount) for i in shop_ids}
+        narrator = Narrator(account_name_of(self._account))  # names looked up once
         return [
-            case_view(history.aggregate, history.events)
-            for history in self.ledger.histories(case_ids, RecoveryCase)
+            case_view(
+                history.aggregate,
+                history.events,
+                narrator,
+                shops.get(history.aggregate.account_id),
+            )
+            for history in histories
         ]
 
     def check_upload(self, case_id: UUID, upload_token: str) -> None:
@@ -247,7 +363,7 @@ class Recovery:
             return case
 
         case = self.ledger.update(case_id, RecoveryCase, run).result
-        return case_view(case, self._events(case_id))
+        return self._view(case)
 
     def object(
         self, case_id: UUID, objection_token: str, note: str, actor: Actor
@@ -264,7 +380,7 @@ class Recovery:
             return case
 
         case = self.ledger.update(case_id, RecoveryCase, run).result
-        return case_view(case, self._events(case_id))
+        return self._view(case)
 
     def reset(
         self, case_id: UUID, reset_token: str, new_password: str, actor: Actor

@@ -96,6 +96,13 @@ class CaseClosedError(RecoveryError):
     code = "case_closed"
 
 
+class ContactEmailRequiredError(RecoveryError):
+    """A case needs a contact address: give one, or open it from a request."""
+
+    code = "validation_error"
+    field = "contact_email"
+
+
 class CaseNotFoundError(RecoveryError):
     """No recovery case (or no shop) has that id."""
 
@@ -142,6 +149,15 @@ class RecoveryCase(Recorded):
 
         def apply(self, case: RecoveryCase) -> None:
             case._opened_by = self.actor.id
+
+    class RequestLinked(Event):
+        """The case answers a stranger's recovery request (in the same commit)."""
+
+        TOPIC = "sellerguard:RecoveryCase.RequestLinked"
+        recovery_request_id: UUID
+
+        def apply(self, case: RecoveryCase) -> None:
+            case.recovery_request_id = self.recovery_request_id
 
     class DocumentReceived(Event):
         """The owner uploaded a document (its bytes are in the vault)."""
@@ -229,6 +245,7 @@ class RecoveryCase(Recorded):
         self.reset_token_hash: str | None = None
         self.reset_expires_at: datetime | None = None
         self._opened_by: str | None = None
+        self.recovery_request_id: UUID | None = None
 
     @classmethod
     def open(
@@ -252,6 +269,10 @@ class RecoveryCase(Recorded):
             actor=actor,
             timestamp=at,
         )
+
+    def link_request(self, request_id: UUID, actor: Actor, at: datetime) -> None:
+        """Note the request this case was opened for."""
+        self._record(self.RequestLinked, actor, at, recovery_request_id=request_id)
 
     @property
     def status(self) -> CaseStatus:

@@ -52,6 +52,7 @@ class Settings:
     webauthn_origin: str = "http://localhost:8080"
     # /readyz answers 503 when a follower of the log is more positions behind.
     ready_max_lag: int = 10_000
+    console_insecure_cookies: bool = False
 
     @property
     def uses_postgres(self) -> bool:
@@ -111,6 +112,7 @@ class Settings:
             ready_max_lag=_integer(
                 env, "SELLERGUARD_READY_MAX_LAG", 10_000, 0, 1_000_000_000
             ),
+            console_insecure_cookies=_flag(env, "SELLERGUARD_CONSOLE_INSECURE_COOKIES"),
             **_relying_party(env),
             log_level=_choice(
                 env,
@@ -124,6 +126,14 @@ class Settings:
         """The Argon2 parameters of the configured profile."""
         parameters: argon2.Parameters = getattr(argon2.profiles, self.argon2_profile)
         return parameters
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """A yes/no setting: ``1`` (or ``true``, ``yes``) for yes; unset for no."""
+    value = (env.get(name) or "0").strip().lower()
+    if value not in ("0", "1", "true", "false", "yes", "no"):
+        raise SettingsError(f"{name} must be 1 or 0, not {value!r}")
+    return value in ("1", "true", "yes")
 
 
 def _database_url(value: str | None) -> str | None:

@@ -41,6 +41,7 @@ from application.read_models import ReadModels, ViewStore
 from application.readiness import Readiness, ReadinessCheck
 from application.recovery import Recovery
 from application.recovery_links import RecoveryLinks
+from application.recovery_requests import RecoveryRequestQueue
 from application.recovery_views import RecoveryQueues
 from application.security_center import SecurityCenter
 from application.security_center_views import SecurityCenterViews
@@ -206,6 +207,7 @@ def build_services(
             Alerts(lambda account_id: username_of(ledger, account_id)),
             BlockLookup(),
             RecoveryQueues(),
+            RecoveryRequestQueue(),
             Outbox(
                 (PAYOUT_TOPICS, payout_notices),
                 (PASSKEY_TOPICS, passkey_notices),

@@ -52,6 +52,7 @@ STATUS_OF_CODE = {
     "blocking_access_revoked": 403,
     "rate_limited": 429,
     "case_already_open": 409,
+    "request_handled": 409,
     "case_not_accepting_documents": 409,
     "four_eyes_required": 403,
     "no_documents": 409,

@@ -36,8 +36,8 @@ def add_headers(response: Response) -> Response:
         headers[name] = value
     if "Content-Security-Policy" not in headers:
         headers["Content-Security-Policy"] = _policy(response)
-    if headers.get("Content-Disposition", "").startswith("attachment"):
-        # A downloaded file opened in a browser runs nothing, reaches nothing.
+    if headers.get("Content-Disposition", "").startswith(("attachment", "inline")):
+        # A file, saved or shown in the browser, runs nothing, reaches nothing.
         headers["Content-Security-Policy"] = "sandbox; " + API_CSP
     if not request.path.startswith(CACHEABLE):
         # Tokens, codes, secrets and personal data: never in any cache.

@@ -9,23 +9,26 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from application.recovery import CaseView, DocumentView
-from application.recovery_views import CASES, REQUESTS
+from application.recovery import CaseView, DocumentView, RequestView
+from application.recovery_requests import requests_by_status
+from application.recovery_views import CASES
 from domain.recovery_case import MAX_DOCUMENT_BYTES, CaseStatus, DocumentType
 from interface.auth import acting, bearer_token, current_principal, requires
 from interface.blueprints.documenting import problems
 from interface.composition import services
 from interface.idempotency import idempotent
-from interface.pages import page_of_view
+from interface.pages import cursor_position, page, page_of_view
 from interface.problems import InvalidFieldError
 from interface.rate_limits import limited
 from interface.request_context import anonymous
-from interface.schemas.lists import PageArgsSchema, page_of
+from interface.schemas.lists import page_of
 from interface.schemas.recovery import (
     CaseListArgsSchema,
     CaseSchema,
     DecisionResultSchema,
     DecisionSchema,
+    DismissSchema,
+    DocumentArgsSchema,
     DocumentSchema,
     ObjectionResultSchema,
     ObjectionSchema,
@@ -34,6 +37,8 @@ from interface.schemas.recovery import (
     QueuedRequestSchema,
     RecoveryRequestSchema,
     RequestAcceptedSchema,
+    RequestListArgsSchema,
+    RequestSchema,
     ResetSchema,
     RestoredSchema,
     UnfreezeSchema,
@@ -47,6 +52,8 @@ blp = Blueprint(
 RECOVERY = "recovery:manage"
 MULTIPART_ALLOWANCE = 64 * 1024  # form fields and boundaries around the file
 MAX_PAGE = 500
+# The types uploads are judged to be, and the extension each is saved with.
+DOCUMENT_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 
 
 @blp.post("/recovery-requests")
@@ -62,12 +69,33 @@ def request_recovery(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.get("/recovery-requests")
 @requires(blp, RECOVERY)
-@blp.arguments(PageArgsSchema, location="query")
+@blp.arguments(RequestListArgsSchema, location="query")
 @blp.response(200, page_of(QueuedRequestSchema))
 @problems(blp, 422)
 def queued_requests(args: dict[str, Any]) -> dict[str, Any]:
-    """Requests waiting for an agent, newest first."""
-    return page_of_view(REQUESTS, "all", args["limit"], args["cursor"])
+    """Requests waiting for an agent (`status=open`, the default), or those
+    handled (`linked` to a case, `dismissed`), or `all`; newest first."""
+    found = services()
+    found.read_models.ensure_current()
+    rows = requests_by_status(
+        found.views, args["status"], args["limit"] + 1, cursor_position(args["cursor"])
+    )
+    result = page(rows, args["limit"], lambda row: row.position)
+    result["items"] = [{"id": row.item_id, **row.data} for row in result["items"]]
+    return result
+
+
+@blp.post("/recovery-requests/<uuid:request_id>/dismiss")
+@requires(blp, RECOVERY)
+@blp.arguments(DismissSchema)
+@blp.response(200, RequestSchema)
+@problems(blp, 400, 404, 409, 422)
+def dismiss_request(body: dict[str, Any], request_id: UUID) -> RequestView:
+    """Nothing to do for this request (an unknown name, spam, a duplicate): it
+    leaves the open queue, with the reason."""
+    return services().recovery.dismiss(
+        request_id, body["reason"], acting(current_principal())
+    )
 
 
 @blp.post("/recovery-cases")
@@ -134,23 +162,41 @@ def upload_document(case_id: UUID) -> DocumentView:
 
 @blp.get("/recovery-cases/<uuid:case_id>/documents/<string:document_id>")
 @requires(blp, RECOVERY)
-@blp.alt_response(
-    200,
-    description="The document's original bytes",
-    success=True,
-    content_type="application/octet-stream",
+@blp.arguments(DocumentArgsSchema, location="query")
+@blp.doc(
+    responses={
+        "200": {
+            "description": "The document's original bytes, as the type they were "
+            "judged to be; `inline` to look at it in the browser",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in DOCUMENT_TYPES
+            },
+        }
+    }
 )
-@problems(blp, 404)
-def download_document(case_id: UUID, document_id: str) -> Response:
+@problems(blp, 404, 422)
+def download_document(
+    args: dict[str, Any], case_id: UUID, document_id: str
+) -> Response:
     """A document's original bytes; every view is recorded."""
     data, content_type = services().recovery.download(
         case_id, document_id, acting(current_principal())
     )
+    return document_response(data, content_type, document_id, args["disposition"])
+
+
+def document_response(
+    data: bytes, content_type: str, document_id: str, disposition: str
+) -> Response:
+    """A document as the browser should take it: its real type, a file name
+    with its extension, shown (``inline``) or saved, and run nothing either way."""
+    name = f"document-{document_id[:12]}.{DOCUMENT_TYPES.get(content_type, 'bin')}"
     return Response(
         data,
         mimetype=content_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{document_id}"',
+            "Content-Disposition": f'{disposition}; filename="{name}"',
             "Cache-Control": "no-store",
         },
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from domain.recovery_case import CaseStatus, Decision, DocumentType
+from domain.recovery_request import RequestStatus
 from interface.schemas.accounts import PASSWORD
 from interface.schemas.fields import Timestamp
 
@@ -26,7 +27,7 @@ class RequestAcceptedSchema(ma.Schema):
 
 
 class QueuedRequestSchema(ma.Schema):
-    """A request waiting for an agent."""
+    """A recovery request, and what became of it."""
 
     id = ma.fields.String(required=True)
     username = ma.fields.String(required=True)
@@ -34,14 +35,61 @@ class QueuedRequestSchema(ma.Schema):
     contact_email = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
     received_at = ma.fields.String(required=True)
+    status = ma.fields.String(
+        required=True, metadata={"enum": [s.value for s in RequestStatus]}
+    )
+    case_id = ma.fields.String(required=True, allow_none=True)
+    dismissal_reason = ma.fields.String(required=True, allow_none=True)
+
+
+class RequestListArgsSchema(ma.Schema):
+    """Which requests: the open queue (default), handled ones, or all."""
+
+    status = ma.fields.String(
+        load_default=RequestStatus.OPEN.value,
+        validate=ma.validate.OneOf([*(s.value for s in RequestStatus), "all"]),
+    )
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(1, 500))
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 64))
+
+
+class DismissSchema(ma.Schema):
+    """Why nothing is to be done for the request."""
+
+    reason = ma.fields.String(required=True, validate=TEXT)
+
+
+class RequestSchema(ma.Schema):
+    """A recovery request, and what became of it."""
+
+    id = ma.fields.UUID(required=True)
+    username = ma.fields.String(required=True)
+    account_id = ma.fields.UUID(required=True, allow_none=True)
+    contact_email = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    received_at = Timestamp(required=True)
+    status = ma.fields.String(required=True)
+    case_id = ma.fields.UUID(required=True, allow_none=True)
+    dismissal_reason = ma.fields.String(required=True, allow_none=True)
 
 
 class OpenCaseSchema(ma.Schema):
-    """Open a case about an account."""
+    """Open a case about an account (for a request, when ``request_id`` names it)."""
 
     account_id = ma.fields.UUID(required=True)
     reason = ma.fields.String(required=True, validate=TEXT)
-    contact_email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
+    contact_email = ma.fields.Email(
+        load_default=None,
+        validate=ma.validate.Length(max=254),
+        metadata={"description": "Required unless `request_id` gives the request's."},
+    )
+    request_id = ma.fields.UUID(
+        load_default=None,
+        metadata={
+            "description": "The recovery request the case answers; it "
+            "leaves the open queue."
+        },
+    )
 
 
 class DocumentSchema(ma.Schema):
@@ -56,11 +104,38 @@ class DocumentSchema(ma.Schema):
 
 
 class TimelineEntrySchema(ma.Schema):
-    """One step of a case."""
+    """One step of a case, as a sentence naming who acted."""
 
     at = Timestamp(required=True)
-    step = ma.fields.String(required=True)
+    step = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "opened, request_linked, document_received, "
+            "document_viewed, decided, objected or closed"
+        },
+    )
     by = ma.fields.String(required=True, allow_none=True)
+    by_username = ma.fields.String(required=True, allow_none=True)
+    text = ma.fields.String(required=True)
+
+
+class CaseDecisionSchema(ma.Schema):
+    """The latest verdict on a case."""
+
+    decision = ma.fields.String(required=True)
+    note = ma.fields.String(required=True)
+    decided_by = ma.fields.String(required=True, allow_none=True)
+    decided_by_username = ma.fields.String(required=True, allow_none=True)
+    decided_at = Timestamp(required=True)
+
+
+class CaseAccountSchema(ma.Schema):
+    """The shop a case is about."""
+
+    id = ma.fields.UUID(required=True)
+    username = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
 
 
 class CaseSchema(ma.Schema):
@@ -75,6 +150,10 @@ class CaseSchema(ma.Schema):
     documents = ma.fields.List(ma.fields.Nested(DocumentSchema), required=True)
     timeline = ma.fields.List(ma.fields.Nested(TimelineEntrySchema), required=True)
     version = ma.fields.Integer(required=True)
+    opened_by_username = ma.fields.String(required=True, allow_none=True)
+    account = ma.fields.Nested(CaseAccountSchema, required=True, allow_none=True)
+    request_id = ma.fields.UUID(required=True, allow_none=True)
+    decision = ma.fields.Nested(CaseDecisionSchema, required=True, allow_none=True)
 
 
 class OpenedCaseSchema(CaseSchema):
@@ -103,6 +182,16 @@ class DecisionSchema(ma.Schema):
 
     decision = ma.fields.Enum(Decision, by_value=True, required=True)
     note = ma.fields.String(required=True, validate=TEXT)
+
+
+class DocumentArgsSchema(ma.Schema):
+    """How the browser is to treat the file."""
+
+    disposition = ma.fields.String(
+        load_default="attachment",
+        validate=ma.validate.OneOf(["attachment", "inline"]),
+        metadata={"description": "`inline` to look at it in the browser."},
+    )
 
 
 class DecisionResultSchema(ma.Schema):

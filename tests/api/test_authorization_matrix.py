@@ -47,6 +47,7 @@ RISK_REFUND_STAFF = ("order_fulfilment_specialist", "customer_service_agent")
 NO_STORE = "00000000-0000-4000-8000-000000000001"
 NO_SUB = "/api/v1/sub-accounts/00000000-0000-4000-8000-000000000002"
 SPEC_PATHS = [
+    (f"recovery-requests/{NO_CASE}", "recovery-requests/{request_id}"),
     (NO_SUB, "/api/v1/sub-accounts/{sub_account_id}"),
     (NO_STORE, "{store_id}"),
     (f"risk-orders/{NO_CASE}", "risk-orders/{item_id}"),
@@ -143,6 +144,12 @@ MATRIX = [
     ),
     ("POST", "/api/v1/recovery-requests", {}, everyone(422)),
     ("GET", "/api/v1/recovery-requests", None, only({"support_agent": 200})),
+    (
+        "POST",
+        f"/api/v1/recovery-requests/{NO_CASE}/dismiss",
+        {},
+        only({"support_agent": 422}),
+    ),
     ("POST", "/api/v1/recovery-cases", {}, only({"support_agent": 422})),
     ("GET", "/api/v1/recovery-cases", None, only({"support_agent": 200})),
     ("GET", CASE, None, only({"support_agent": 404})),

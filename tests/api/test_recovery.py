@@ -199,11 +199,11 @@ def test_the_whole_approved_recovery(client, world, services, mailbox):
     assert final["status"] == "closed"
     steps = [entry["step"] for entry in final["timeline"]]
     assert steps == [
-        "Opened",
-        "DocumentReceived",
-        "DocumentViewed",
-        "Decided",
-        "Closed",
+        "opened",
+        "document_received",
+        "document_viewed",
+        "decided",
+        "closed",
     ]
 
 

@@ -9,7 +9,7 @@ import pytest
 from psycopg import sql
 
 from application.outbox import OUTBOX
-from application.recovery_views import ALL, REQUESTS
+from application.recovery_requests import ALL, REQUEST_QUEUE
 from application.security_views import LOGINS
 from infrastructure.event_store import postgres_conninfo
 from interface.composition import build_services
@@ -31,7 +31,7 @@ def personal_data(services) -> set[str]:
     mail bodies, sign-in addresses and user agents."""
     views = services.views
     found: set[str] = set()
-    for item in views.items(REQUESTS, ALL, limit=500):
+    for item in views.items(REQUEST_QUEUE, ALL, limit=500):
         found |= {item.data["contact_email"], item.data["description"]}
     for item in views.items(OUTBOX, ALL, limit=500):
         found.add(item.data["body"])  # the outbox holds no address at all
