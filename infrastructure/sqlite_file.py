@@ -31,7 +31,12 @@ def private_file(path: Path) -> None:
     file made 0600 before SQLite opens it keeps all three private.
     """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if not path.exists():
+        # Never open and close a file SQLite may already have open in this
+        # process: closing any descriptor of it drops every POSIX lock the
+        # process holds on it, and another process closing last would then
+        # delete the -wal and -shm under SQLite's feet ("disk I/O error").
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     for sibling in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if sibling.exists():
             sibling.chmod(0o600)
