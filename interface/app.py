@@ -12,6 +12,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 
 from infrastructure.settings import Settings
 from interface import (
+    console,
     fast_check,
     logs,
     openapi,
@@ -140,6 +141,7 @@ def create_app(
         )
     )
     app.register_blueprint(problem_types.blp)
+    app.register_blueprint(console.blp)
     problems.register(app)
     return app
 

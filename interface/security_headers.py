@@ -45,8 +45,21 @@ def add_headers(response: Response) -> Response:
     return response
 
 
+CONSOLE_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
 def _policy(response: Response) -> str:
-    """The API's policy; the docs page may run its own scripts and styles only."""
+    """The API's policy; the docs page may run its own scripts and styles only;
+    the console's pages run no script at all and load only their own
+    stylesheet and the documents they show."""
+    if request.path.startswith("/console/") and response.mimetype in (
+        "text/html",
+        "text/css",
+    ):
+        return CONSOLE_CSP
     if not (request.path.startswith("/docs") and response.mimetype == "text/html"):
         return API_CSP
     hashes = " ".join(

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from application.audit import AccountNames, AggregateState, AuditPage
 from application.audit_index import AuditFilters
 from application.event_catalogue import EventType, event_types
+from domain.actor import Actor
 from interface.audit_files import MEDIA_TYPES, ExportWriter
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
@@ -89,8 +90,12 @@ def list_event_types() -> dict[str, tuple[EventType, ...]]:
 def export_events(args: dict[str, Any]) -> Response:
     """Download the history that passes the filters of `/audit/events` as a file
     (CSV with flattened `data.*` columns, or JSON lines); recorded as one read."""
+    return export_response(args, acting(current_principal()))
+
+
+def export_response(args: dict[str, Any], reader: Actor) -> Response:
+    """The export as a streamed download (the API's and the console's)."""
     filters, names = filters_of(args)
-    reader = acting(current_principal())
     run = services().audit.export(reader, filters=filters, names=names)
     fmt = args["format"]
     writer = ExportWriter.for_filters(fmt, args, bom=args["bom"])

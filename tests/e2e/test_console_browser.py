@@ -1,0 +1,298 @@
+"""The console in a real browser: Debian's Chromium, driven by Playwright,
+against ``sellerguard serve``.
+
+Two support agents and an auditor do their day's work as the issue tells it;
+a screenshot of each page is saved under ``tests/artifacts/console/`` (ignored
+by git) for review.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from infrastructure.totp import Totp
+from tests import documents
+from tests.e2e_helpers import SELLERGUARD, call, running_server, settings_env
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
+STAFF_PASSWORD = "Qu1et-Orchard!Signal"
+OWNER_PASSWORD = "Corr3ct-Horse!Battery"
+PNG = documents.png(320, 200)
+PDF = documents.pdf()
+
+
+def chromium() -> Path:
+    """Debian's Chromium: required in CI, else the test says why it skips."""
+    found = CHROMIUM if CHROMIUM.exists() else None
+    if found is None and shutil.which("chromium"):
+        found = Path(str(shutil.which("chromium")))
+    if found is None:
+        reason = "no Chromium (/usr/bin/chromium): `apt-get install -y chromium`"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"Chromium is required in CI: {reason}")
+        pytest.skip(reason)
+    return found
+
+
+class Staff:
+    """A staff member created at the command line, with two-step turned on."""
+
+    def __init__(self, base: str, env: dict[str, str], username: str, role: str):
+        self.username = username
+        subprocess.run(
+            [SELLERGUARD, "staff", "create", "--username", username,
+             "--email", f"{username}@example.com", "--role", role],
+            env={**env, "SELLERGUARD_PASSWORD": STAFF_PASSWORD},
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        _, _, grant = call(
+            "POST",
+            f"{base}/api/v1/sessions",
+            {"username": username, "password": STAFF_PASSWORD},
+        )
+        bearer = {"Authorization": f"Bearer {grant['token']}"}
+        _, _, started = call("POST", f"{base}/api/v1/me/two-step", {}, bearer)
+        self.secret = started["secret"]
+        status, _, _ = call(
+            "POST",
+            f"{base}/api/v1/me/two-step/confirm",
+            {"code": Totp().code_at(self.secret, datetime.now(UTC))},
+            bearer,
+        )
+        assert status == 200
+
+    def next_code(self) -> str:
+        """The code of the next time step (accepted with one step of drift),
+        never the one used to turn two-step on."""
+        return Totp().code_at(self.secret, datetime.now(UTC) + timedelta(seconds=30))
+
+
+@pytest.fixture
+def server(settings) -> Iterator[tuple[str, dict[str, str]]]:
+    env = settings_env(settings.data_dir, settings.database_url)
+    env["SELLERGUARD_CONSOLE_INSECURE_COOKIES"] = "1"  # plain HTTP on loopback
+    with running_server(env) as base:
+        yield base, env
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(executable),
+            args=["--headless", "--no-sandbox", "--disable-gpu"],
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def signed_in(browser: Any, base: str, who: Staff) -> Any:
+    """A browser of its own, signed in with password and code."""
+    page = browser.new_context(accept_downloads=True).new_page()
+    page.goto(f"{base}/console/")
+    assert "/console/sign-in" in page.url
+    page.fill("input[name=username]", who.username)
+    page.fill("input[name=password]", STAFF_PASSWORD)
+    shot(page, f"sign-in-{who.username}")
+    page.click("button[type=submit]")
+    page.fill("input[name=code]", who.next_code())
+    shot(page, f"second-step-{who.username}")
+    page.click("button[type=submit]")
+    assert "/console/sign-in" not in page.url, page.content()
+    return page
+
+
+def upload(base: str, case_id: str, token: str, data: bytes, name: str) -> int:
+    boundary, body = encode_multipart(
+        {"doc_type": "identity", "file": FileStorage(io.BytesIO(data), name)}
+    )
+    request = urllib.request.Request(
+        f"{base}/api/v1/recovery-cases/{case_id}/documents",
+        data=body,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(response.status)
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_agents_and_an_auditor_do_their_work_in_the_browser(server, browser):
+    base, env = server
+    agent = Staff(base, env, "agent.one", "support_agent")
+    second = Staff(base, env, "agent.two", "support_agent")
+    auditor = Staff(base, env, "auditor.one", "auditor")
+    call(
+        "POST",
+        f"{base}/api/v1/sellers",
+        {"username": "Locked.Owner", "email": "owner@example.com",
+         "password": OWNER_PASSWORD},
+    )  # fmt: skip
+    time.sleep(1.2)  # the moment typed is whole seconds after registering
+    before_the_case = datetime.now(UTC)
+    status, _, _ = call(
+        "POST",
+        f"{base}/api/v1/recovery-requests",
+        {
+            "username": "Locked.Owner",
+            "contact_email": "owner.private@example.com",
+            "description": "Someone changed my password <script>alert(1)</script>",
+        },
+    )
+    assert status == 202
+
+    # An agent signs in, finds the locked-out owner and opens a case from
+    # their request.
+    page = signed_in(browser, base, agent)
+    shot(page, "queue")
+    assert "Someone changed my password <script>" in page.inner_text("main")
+    page.click("text=Find a shop")
+    page.fill("input[name=q]", "locked.OWNER")
+    page.click("button:has-text('Find')")
+    assert "owner@example.com" in page.inner_text("main")
+    shot(page, "find-a-shop")
+    page.fill("form.request input[name=reason]", "owner called from the number on file")
+    page.click("text=Open a case from this request")
+    shot(page, "case-opened")
+    token = page.inner_text("code.token").strip()
+    case_id = page.url.rsplit("/", 1)[-1] if "/cases/" in page.url else None
+    case_id = case_id or page.inner_text("dl dd code").strip()
+    assert upload(base, case_id, token, PNG, "passport.png") == 201
+    assert upload(base, case_id, token, PDF, "registration.pdf") == 201
+
+    # The documents: the picture shown inline, the PDF opened.
+    page.goto(f"{base}/console/cases/{case_id}")
+    image = page.locator("ul.documents img")
+    image.wait_for()
+    width = page.evaluate(
+        "() => document.querySelector('ul.documents img').naturalWidth"
+    )
+    assert width == 320
+    shot(page, "case-with-documents")
+    with page.context.expect_page() as opened:
+        page.click("text=Open the PDF")
+    pdf = opened.value
+    pdf.wait_for_load_state()
+    shot(pdf, "pdf-opened")  # headless Chromium draws no PDF in a screenshot
+    assert pdf.evaluate("() => document.contentType") == "application/pdf"
+    assert pdf.url.startswith(f"{base}/console/cases/{case_id}/documents/")
+    assert "cannot be" not in pdf.title().lower()
+
+    # The agent who opened the case cannot decide it.
+    page.check("input[value=approve]")
+    page.fill("textarea[name=note]", "I would like to approve my own case")
+    page.click("button:has-text('Continue')")
+    page.click("button:has-text('Yes, approve')")
+    refusal = page.inner_text("main")
+    shot(page, "own-case-refused")
+    assert "cannot also decide it" in refusal
+
+    # A second agent approves, with a confirmation.
+    other = signed_in(browser, base, second)
+    other.click(f"a[href='/console/cases/{case_id}']")
+    other.check("input[value=approve]")
+    other.fill("textarea[name=note]", "passport matches the registration")
+    other.click("button:has-text('Continue')")
+    assert "Whoever reads that mailbox can take the shop" in other.inner_text("main")
+    shot(other, "confirm-approval")
+    other.click("button:has-text('Yes, approve')")
+    decided = other.inner_text("main")
+    shot(other, "case-approved")
+    assert "Approved by agent.two" in decided
+    assert "agent.two approved the case: passport matches the registration" in decided
+    assert "agent.one opened the case and froze the shop" in decided
+    assert "agent.one viewed the identity document." in decided
+
+    # An auditor filters the history, replays the shop as it stood before
+    # the case, downloads a CSV and sees the integrity status.
+    audit = signed_in(browser, base, auditor)
+    assert "/console/audit/events" in audit.url
+    audit.fill("input[name=username]", "Locked.Owner")
+    audit.click("button:has-text('Search')")
+    listed = audit.inner_text("table.events")
+    shot(audit, "history-filtered")
+    assert "SellerAccount.Registered" in listed
+    assert "SellerAccount.Frozen" in listed
+    audit.click("text=SellerAccount v1")
+    audit.fill("input[name=as_of]", before_the_case.strftime("%Y-%m-%dT%H:%M:%S"))
+    audit.click("button:has-text('Show the state then')")
+    state = audit.inner_text("pre.state")
+    shot(audit, "state-before-the-case")
+    assert '"status": "active"' in state
+    assert "[redacted]" in state
+    audit.goto(f"{base}/console/audit/events?username=Locked.Owner")
+    with audit.expect_download() as download:
+        audit.click("a.button:has-text('CSV for spreadsheets')")
+    saved = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename.endswith(".csv")
+    assert saved.startswith("\ufeffposition,")
+    assert "Locked.Owner" in saved
+    audit.click("text=Integrity")
+    audit.wait_for_selector(".status-line")
+    shot(audit, "integrity")
+    assert audit.inner_text(".status-line").startswith("Intact")
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_no_inline_script_runs_and_a_form_without_its_token_is_refused(server, browser):
+    base, env = server
+    agent = Staff(base, env, "agent.one", "support_agent")
+    page = signed_in(browser, base, agent)
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text))
+
+    ran = page.evaluate(
+        """() => new Promise(done => {
+            document.addEventListener('securitypolicyviolation',
+                e => done({blocked: e.violatedDirective, ran: window.injected === 1}));
+            const script = document.createElement('script');
+            script.textContent = 'window.injected = 1';
+            document.body.appendChild(script);
+            setTimeout(() => done({blocked: null, ran: window.injected === 1}), 2000);
+        })"""
+    )
+
+    assert ran["ran"] is False
+    assert ran["blocked"] is not None
+    assert "script-src" in ran["blocked"]
+    # A form whose CSRF token is gone (as a forged one would be) changes nothing.
+    page.goto(f"{base}/console/accounts?q=agent.one")
+    page.evaluate(
+        "() => document.querySelectorAll('input[name=csrf]').forEach(i => i.remove())"
+    )
+    response_status: list[int] = []
+    page.on("response", lambda r: response_status.append(r.status))
+    page.click("button:has-text('Sign out')")
+    shot(page, "csrf-refused")
+    assert 403 in response_status
+    assert "did not come from this console" in page.inner_text("main")
+    page.goto(f"{base}/console/queue")
+    assert "/console/queue" in page.url  # still signed in: the post changed nothing
