@@ -35,6 +35,7 @@ from infrastructure.totp import Totp
 from interface.composition import build_services, initialise
 
 BIN = Path(sys.executable).parent
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 PASSWORD = "Corr3ct-Horse!Battery"
 OPERATOR = Actor(ActorKind.SYSTEM, "conformance")
 ATTEMPT = Attempt("127.0.0.1", "conformance", "conformance")
@@ -108,6 +109,8 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
 def run(base: str, who: str, token: str | None, examples: int) -> tuple[bool, str]:
     command = [
         str(BIN / "schemathesis"),
+        "--config-file",
+        str(CONFIG),
         "run",
         f"{base}/api/v1/openapi.json",
         "--checks",
@@ -130,7 +133,13 @@ def run(base: str, who: str, token: str | None, examples: int) -> tuple[bool, st
     summary = re.findall(r"=+ (.+ in [\d.]+s) =+", result.stdout)
     line = summary[-1] if summary else "no summary"
     if result.returncode != 0:
-        sys.stdout.write(result.stdout[-6000:])
+        # The failures first (each names its operation), then the summary:
+        # a long generated value must not push the operation out of view.
+        failures = result.stdout.find("= FAILURES =")
+        warnings = result.stdout.find("= WARNINGS =", max(failures, 0))
+        if failures >= 0:
+            sys.stdout.write(result.stdout[failures:warnings][:20000])
+        sys.stdout.write(result.stdout[-3000:])
     return result.returncode == 0, f"{who:>15}: {line}"
 
 
