@@ -102,6 +102,9 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
         "reason": "Takeover reported by phone; identity to be checked.",
         "contact_email": "owner.backup@example.com",
     },
+    "dismissRequest": {
+        "reason": "No shop has this name; the caller was told how to find theirs.",
+    },
     "decideRecoveryCase": {
         "decision": "approve",
         "note": "Passport and registration match the account.",
