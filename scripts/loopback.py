@@ -9,12 +9,11 @@ import json
 import os
 import socket
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
+from infrastructure.scratch_schema import scratch_schema, store_url
 
 Answer = tuple[int, Any]
 
@@ -31,21 +30,13 @@ def fresh_store(
         env = {k: v for k, v in os.environ.items() if not k.startswith("SELLERGUARD_")}
         env["SELLERGUARD_DATA_DIR"] = str(Path(tmp) / "var")
         env.update({f"SELLERGUARD_{name}": value for name, value in settings.items()})
-        schema = None
-        if store == "postgres":
-            schema = f"sg_{prefix}_{uuid.uuid4().hex[:12]}"
-            _postgres(postgres_url, f'CREATE SCHEMA "{schema}"')
-            env["SELLERGUARD_DATABASE_URL"] = f"{postgres_url}?schema={schema}"
-        try:
+        with contextlib.ExitStack() as stack:
+            if store == "postgres":
+                schema = stack.enter_context(
+                    scratch_schema(postgres_url, f"sg_{prefix}")
+                )
+                env["SELLERGUARD_DATABASE_URL"] = store_url(postgres_url, schema)
             yield env
-        finally:
-            if schema:
-                _postgres(postgres_url, f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def _postgres(url: str, statement: str) -> None:
-    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(statement)  # type: ignore[arg-type]
 
 
 def free_port() -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from infrastructure.scratch_schema import scratch_schema, store_url
 from infrastructure.settings import Settings
 from interface.composition import Services, build_services, initialise
 from tests.smtp_relay import SmtpRelay
@@ -86,20 +86,13 @@ def fresh_settings(store: str, tmp_path: Path) -> Iterator[Settings]:
         "SELLERGUARD_DATA_DIR": str(tmp_path / "var"),
         "SELLERGUARD_ARGON2_PROFILE": "CHEAPEST",
     }
-    schema = None
-    if store == "postgres":
-        schema = f"sg_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        env["SELLERGUARD_DATABASE_URL"] = f"{POSTGRES_URL}?schema={schema}"
-    try:
+    with contextlib.ExitStack() as stack:
+        if store == "postgres":
+            schema = stack.enter_context(scratch_schema(POSTGRES_URL, "sg_test"))
+            env["SELLERGUARD_DATABASE_URL"] = store_url(POSTGRES_URL, schema)
         settings = Settings.from_env(env)
         initialise(settings)
         yield settings
-    finally:
-        if schema:
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import getpass
-import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-import psycopg
 import pytest
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.tests.persistence import (
@@ -19,6 +17,7 @@ from infrastructure.postgres_recorder import (
     BoundedAggregateRecorder,
     SettlingApplicationRecorder,
 )
+from infrastructure.scratch_schema import scratch_schema
 from tests.conftest import POSTGRES_URL, require_postgres
 
 pytestmark = pytest.mark.postgres
@@ -28,14 +27,10 @@ pytestmark = pytest.mark.postgres
 def schema(request: pytest.FixtureRequest) -> Iterator[None]:
     """A schema of the test's own, for the library's test case to fill."""
     require_postgres()
-    name = f"sg_rec_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{name}"')
-    request.instance.schema = name
-    yield
-    request.instance.close()
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+    with scratch_schema(POSTGRES_URL, "sg_rec") as name:
+        request.instance.schema = name
+        yield
+        request.instance.close()
 
 
 class OnOwnSchema:
