@@ -26,7 +26,6 @@ from application.sign_in import (
     PasskeyUse,
     SessionGrant,
     SignIn,
-    _challenge_account,
     _Device,
 )
 from domain.actor import Actor
@@ -94,39 +93,26 @@ class PasskeySignIn(SignIn):
         A refused passkey counts like a wrong code (the password was right);
         while the second step is locked, passkeys are refused too.
         """
-        account_id = _challenge_account(challenge_id)
-        account = self.ledger.find(account_id, SignInAccount)
-        if account is None:
-            raise InvalidCodeError(challenge_id)
-        now = self.clock.now()
-        attempt = account.live_challenge(challenge_id, now)
-        if account.second_step_locked(now):
-            self._record(account_id, lambda a: a.refuse_locked_out(attempt, actor, now))
-            raise InvalidCodeError(challenge_id)
-        self._refuse_shut_shop(account)
+        opened = self._open_challenge(challenge_id, actor)
         try:
             use = self._verified_use(
-                account, credential, second_step_challenge(challenge_id), attempt, actor
+                opened.account,
+                credential,
+                second_step_challenge(challenge_id),
+                opened.attempt,
+                actor,
             )
         except PasskeyCloneSuspectedError:
             raise InvalidCodeError(challenge_id) from None
         except PasskeyRejectedError:
-            self._record(
-                account_id,
-                lambda a: (
-                    a.fail_second_step(challenge_id, actor, now)
-                    if challenge_id in a.challenges
-                    else None
-                ),
-            )
+            self._fail_second_step(opened, actor)
             raise InvalidCodeError(challenge_id) from None
-        device = _Device(None, account.challenge_device(challenge_id))
         try:
             return self._start_session(
-                account_id,
-                attempt,
+                opened.account.id,
+                opened.attempt,
                 actor,
-                device,
+                opened.device,
                 challenge_id=challenge_id,
                 passkey_use=use,
             )

@@ -157,6 +157,53 @@ class SignIn:
         While the account's second step is locked every code is refused
         unchecked, and recorded as a locked-out attempt.
         """
+        opened = self._open_challenge(challenge_id, actor)
+        account, secret = opened.account, opened.account.two_step_secret or ""
+        step = self.authenticator.matching_step(secret, code, opened.now)
+        if step is not None and account.accepts_code_step(step):
+            return self._start_session(
+                account.id,
+                opened.attempt,
+                actor,
+                opened.device,
+                challenge_id=challenge_id,
+                code_step=step,
+            )
+        code_hash = recovery_code_hash(code)
+        if code_hash in account.recovery_code_hashes:
+            return self._start_session(
+                account.id,
+                opened.attempt,
+                actor,
+                opened.device,
+                challenge_id=challenge_id,
+                recovery_code_hash=code_hash,
+            )
+        self._fail_second_step(opened, actor)
+        raise InvalidCodeError(challenge_id)
+
+    def pending_challenge(self, challenge_id: str) -> ChallengeView:
+        """What a live challenge asks for, again (the console's second-step
+        page shows it after a redirect, and after a wrong answer).
+
+        Records nothing; an unknown or lapsed challenge is refused like a
+        wrong code.
+        """
+        account = self.ledger.find(_challenge_account(challenge_id), SignInAccount)
+        if account is None:
+            raise InvalidCodeError(challenge_id)
+        account.live_challenge(challenge_id, self.clock.now())
+        expires_at = account.challenges[challenge_id].expires_at
+        return self._challenge_view(account, challenge_id, expires_at)
+
+    def _open_challenge(self, challenge_id: str, actor: Actor) -> _OpenChallenge:
+        """The live challenge a second step answers, before any answer is checked.
+
+        Whatever answers it (a code or a passkey) is refused the same way: an
+        unknown or lapsed challenge, and, while the second step is locked,
+        every answer unchecked (recorded as a locked-out attempt); a frozen or
+        closed shop is refused as such.
+        """
         account_id = _challenge_account(challenge_id)
         account = self.ledger.find(account_id, SignInAccount)
         if account is None:
@@ -168,36 +215,19 @@ class SignIn:
             raise InvalidCodeError(challenge_id)
         self._refuse_shut_shop(account)
         device = _Device(None, account.challenge_device(challenge_id))
-        secret = account.two_step_secret or ""
-        step = self.authenticator.matching_step(secret, code, now)
-        if step is not None and account.accepts_code_step(step):
-            return self._start_session(
-                account_id,
-                attempt,
-                actor,
-                device,
-                challenge_id=challenge_id,
-                code_step=step,
-            )
-        code_hash = recovery_code_hash(code)
-        if code_hash in account.recovery_code_hashes:
-            return self._start_session(
-                account_id,
-                attempt,
-                actor,
-                device,
-                challenge_id=challenge_id,
-                recovery_code_hash=code_hash,
-            )
+        return _OpenChallenge(challenge_id, account, attempt, now, device)
+
+    def _fail_second_step(self, opened: _OpenChallenge, actor: Actor) -> None:
+        """Count a wrong answer (the fifth in a row locks the second step)."""
+        challenge_id, now = opened.challenge_id, opened.now
         self._record(
-            account_id,
+            opened.account.id,
             lambda a: (
                 a.fail_second_step(challenge_id, actor, now)
                 if challenge_id in a.challenges
                 else None
             ),
         )
-        raise InvalidCodeError(challenge_id)
 
     def authenticate(
         self, token: str, request_id: str | None, ip: str | None
@@ -399,6 +429,17 @@ class _Device:
     @property
     def hash(self) -> str | None:
         return self.known_hash or device_token_hash(self.value)
+
+
+@dataclass(frozen=True)
+class _OpenChallenge:
+    """A live, unlocked challenge about to be answered, as it stood when opened."""
+
+    challenge_id: str
+    account: SignInAccount
+    attempt: Attempt
+    now: datetime
+    device: _Device
 
 
 def _challenge_account(challenge_id: str) -> UUID:
