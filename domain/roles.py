@@ -126,6 +126,10 @@ STAFF_PERMISSIONS: dict[StaffRole, frozenset[str]] = {
         {
             "platform:links",
             "platform:blocking_access",
+            # Who works on the platform and which services hold keys: listed
+            # for the admins who answer for them (created at the command line).
+            "platform:staff",
+            "platform:service_keys",
             "blocklist:override",
             "blocklist:check",
         }

@@ -34,6 +34,7 @@ from application.outbox import Outbox, OutboxDispatcher
 from application.passkey_sign_in import PasskeySignIn
 from application.passkeys import Passkeys
 from application.payouts import Payouts
+from application.platform_directory import PlatformDirectory, PlatformRoster
 from application.platform_people import PlatformPeople
 from application.portfolios import Portfolios
 from application.ports import Clock
@@ -102,6 +103,7 @@ class Services:
     invitations: Invitations
     access: AccessChecks
     platform_people: PlatformPeople
+    platform_roster: PlatformRoster
     block_lists: BlockLists
     recovery: Recovery
     outbox: OutboxDispatcher
@@ -216,6 +218,7 @@ def build_services(
             SecurityCenterViews(ledger),
             StoreActivity(StoreDirectory(ledger).store_of),
             directory,
+            PlatformDirectory(),
         ],
     )
     store_activity = ActivityLedger(views)
@@ -276,6 +279,7 @@ def build_services(
         invitations=Invitations(ledger, credentials, invitation_links, clock),
         access=AccessChecks(ledger),
         platform_people=PlatformPeople(names, credentials, clock),
+        platform_roster=PlatformRoster(ledger, views, read_models, audit),
         block_lists=BlockLists(ledger, ActiveBlocks(ledger, views), clock),
         recovery=Recovery(
             names, credentials, vault, clock, links, inspector=DocumentInspector()

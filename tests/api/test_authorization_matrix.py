@@ -142,6 +142,8 @@ MATRIX = [
         {},
         only({"platform_admin": 422}),
     ),
+    ("GET", "/api/v1/platform/staff", None, only({"platform_admin": 200})),
+    ("GET", "/api/v1/platform/service-keys", None, only({"platform_admin": 200})),
     ("POST", "/api/v1/recovery-requests", {}, everyone(422)),
     ("GET", "/api/v1/recovery-requests", None, only({"support_agent": 200})),
     (
