@@ -9,122 +9,22 @@ by git) for review.
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from infrastructure.totp import Totp
 from tests import documents
-from tests.e2e_helpers import SELLERGUARD, call, running_server, settings_env
+from tests.console_browser import Staff, shot, signed_in
+from tests.e2e_helpers import call
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
-STAFF_PASSWORD = "Qu1et-Orchard!Signal"
 OWNER_PASSWORD = "Corr3ct-Horse!Battery"
 PNG = documents.png(320, 200)
 PDF = documents.pdf()
-
-
-def chromium() -> Path:
-    """Debian's Chromium: required in CI, else the test says why it skips."""
-    found = CHROMIUM if CHROMIUM.exists() else None
-    if found is None and shutil.which("chromium"):
-        found = Path(str(shutil.which("chromium")))
-    if found is None:
-        reason = "no Chromium (/usr/bin/chromium): `apt-get install -y chromium`"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"Chromium is required in CI: {reason}")
-        pytest.skip(reason)
-    return found
-
-
-class Staff:
-    """A staff member created at the command line, with two-step turned on."""
-
-    def __init__(self, base: str, env: dict[str, str], username: str, role: str):
-        self.username = username
-        subprocess.run(
-            [SELLERGUARD, "staff", "create", "--username", username,
-             "--email", f"{username}@example.com", "--role", role],
-            env={**env, "SELLERGUARD_PASSWORD": STAFF_PASSWORD},
-            check=True,
-            capture_output=True,
-        )  # fmt: skip
-        _, _, grant = call(
-            "POST",
-            f"{base}/api/v1/sessions",
-            {"username": username, "password": STAFF_PASSWORD},
-        )
-        bearer = {"Authorization": f"Bearer {grant['token']}"}
-        _, _, started = call("POST", f"{base}/api/v1/me/two-step", {}, bearer)
-        self.secret = started["secret"]
-        status, _, _ = call(
-            "POST",
-            f"{base}/api/v1/me/two-step/confirm",
-            {"code": Totp().code_at(self.secret, datetime.now(UTC))},
-            bearer,
-        )
-        assert status == 200
-
-    def next_code(self) -> str:
-        """The code of the next time step (accepted with one step of drift),
-        never the one used to turn two-step on."""
-        return Totp().code_at(self.secret, datetime.now(UTC) + timedelta(seconds=30))
-
-
-@pytest.fixture
-def server(settings) -> Iterator[tuple[str, dict[str, str]]]:
-    env = settings_env(settings.data_dir, settings.database_url)
-    env["SELLERGUARD_CONSOLE_INSECURE_COOKIES"] = "1"  # plain HTTP on loopback
-    with running_server(env) as base:
-        yield base, env
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(executable),
-            args=["--headless", "--no-sandbox", "--disable-gpu"],
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def signed_in(browser: Any, base: str, who: Staff) -> Any:
-    """A browser of its own, signed in with password and code."""
-    page = browser.new_context(accept_downloads=True).new_page()
-    page.goto(f"{base}/console/")
-    assert "/console/sign-in" in page.url
-    page.fill("input[name=username]", who.username)
-    page.fill("input[name=password]", STAFF_PASSWORD)
-    shot(page, f"sign-in-{who.username}")
-    page.click("button[type=submit]")
-    page.fill("input[name=code]", who.next_code())
-    shot(page, f"second-step-{who.username}")
-    page.click("button[type=submit]")
-    assert "/console/sign-in" not in page.url, page.content()
-    return page
 
 
 def upload(base: str, case_id: str, token: str, data: bytes, name: str) -> int:
