@@ -67,11 +67,19 @@ class Portfolios:
     def invite(self, seller: Principal, actor: Actor) -> InvitationView:
         """A one-time code, valid ten minutes, for another store to enter."""
         raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        invitation = PortfolioInvitation.issue(
-            self._invitation_id(raw), seller.id, actor, self.clock.now()
-        )
-        self.ledger.commit(lambda changes: changes.add(invitation))
-        return InvitationView(f"{raw[:5]}-{raw[5:]}", invitation.expires_at)
+        now = self.clock.now()
+
+        def build(changes: Changes) -> datetime:
+            # Issued inside the build: a retried commit issues it afresh
+            # instead of re-adding an aggregate a failed save has spoilt.
+            invitation = PortfolioInvitation.issue(
+                self._invitation_id(raw), seller.id, actor, now
+            )
+            changes.add(invitation)
+            return invitation.expires_at
+
+        expires_at = self.ledger.commit(build).result
+        return InvitationView(f"{raw[:5]}-{raw[5:]}", expires_at)
 
     def link(self, seller: Principal, code: str, actor: Actor) -> PortfolioView:
         """Link the caller's store with the store that made the code."""

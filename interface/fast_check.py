@@ -132,7 +132,7 @@ def _arguments(environ: dict[str, Any]) -> tuple[str, BuyerAction] | None:
         buyer is None
         or action is None
         or ODD_TEXT.search(buyer)
-        or not BUYER_PATTERN.match(buyer)
+        or not BUYER_PATTERN.fullmatch(buyer)
     ):
         return None
     return buyer, action

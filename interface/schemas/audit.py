@@ -12,19 +12,19 @@ from application.event_catalogue import (
     check_aggregate_type,
     check_event_type,
 )
-from interface.schemas.fields import Timestamp
+from interface.schemas.fields import Pattern, Timestamp
 from interface.schemas.lists import DEFAULT_LIMIT, MAX_LIMIT
 
 MAX_POSITION = (1 << 63) - 1
-TYPE_NAME = ma.validate.Regexp(
-    r"^[A-Za-z][A-Za-z0-9_.]{0,99}\Z",
+TYPE_NAME = Pattern(
+    r"^[A-Za-z][A-Za-z0-9_.]{0,99}$",
     error="A type is a name such as SellerAccount or SubAccount.RoleChanged.",
 )
 MOMENT_HELP = "RFC 3339 with a time zone, e.g. 2026-11-22T15:04:05.123456Z"
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
-ACTOR_ID = ma.validate.Regexp(
-    r"^[^\x00-\x1f\x7f]{1,200}\Z",
+ACTOR_ID = Pattern(
+    r"^[^\x00-\x1f\x7f]{1,200}$",
     error="An actor id is 1 to 200 printable characters.",
 )
 

@@ -8,10 +8,10 @@ from typing import Any
 import marshmallow as ma
 
 from domain.block_list import BlockReason, BuyerAction, Duration, Scope
-from interface.schemas.fields import Timestamp
+from interface.schemas.fields import Pattern, Timestamp
 
-BUYER_PATTERN = re.compile(r"^[^\s/\x00-\x1f\x7f]{1,64}\Z")
-BUYER = ma.validate.Regexp(
+BUYER_PATTERN = re.compile(r"^[^\s/\x00-\x1f\x7f]{1,64}$")
+BUYER = Pattern(
     BUYER_PATTERN,
     error="A buyer is a username of 1 to 64 characters without spaces or slashes.",
 )

@@ -9,6 +9,20 @@ import marshmallow as ma
 from application.timestamps import rfc3339
 
 
+class Pattern(ma.validate.Regexp):
+    """A value the whole of which matches ``regex``, written as the contract shows it.
+
+    Patterns are written ``^...$`` so that the OpenAPI document's ``pattern``
+    means the same to every client (ECMA-262 has no ``\\Z``), and matched
+    with ``fullmatch``: Python's ``$`` alone lets a trailing newline through.
+    """
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
 class Timestamp(ma.fields.DateTime):
     """An RFC 3339 UTC timestamp with microseconds: ``2026-11-22T15:04:05.123456Z``."""
 

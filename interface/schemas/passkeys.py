@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from interface.schemas.fields import Timestamp
+from interface.schemas.fields import Pattern, Timestamp
 
 CHALLENGE_ID = ma.validate.Length(1, 200)
 # A printable name of 1 to 64 characters (no control characters).
 PASSKEY_NAME = ma.validate.And(
     ma.validate.Length(1, 64),
-    ma.validate.Regexp(r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"),
+    Pattern(r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"),
 )
 
 

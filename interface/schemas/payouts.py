@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from interface.schemas.fields import Timestamp
+from interface.schemas.fields import Pattern, Timestamp
 
 TEXT = ma.validate.Length(1, 2000)
 
@@ -15,14 +15,12 @@ class PayoutChangeSchema(ma.Schema):
     holder_name = ma.fields.String(required=True, validate=ma.validate.Length(1, 140))
     bank_code = ma.fields.String(
         required=True,
-        validate=ma.validate.Regexp(
-            r"^[A-Za-z0-9]{2,11}$", error="2-11 letters or digits"
-        ),
+        validate=Pattern(r"^[A-Za-z0-9]{2,11}$", error="2-11 letters or digits"),
     )
     account_number = ma.fields.String(
         required=True,
         load_only=True,
-        validate=ma.validate.Regexp(
+        validate=Pattern(
             r"^[A-Za-z0-9]{6,34}$", error="6-34 letters or digits (no spaces)"
         ),
     )

@@ -9,15 +9,15 @@ import marshmallow as ma
 from domain.risk_signal import Category, SubjectKind, Verdict
 from interface.schemas.audit import Moment
 from interface.schemas.block_lists import BUYER
-from interface.schemas.fields import Timestamp
+from interface.schemas.fields import Pattern, Timestamp
 from interface.schemas.lists import DEFAULT_LIMIT, MAX_LIMIT
 
-EXTERNAL_ID = ma.validate.Regexp(
-    r"^[^\s\x00-\x1f\x7f]{1,128}\Z",
+EXTERNAL_ID = Pattern(
+    r"^[^\s\x00-\x1f\x7f]{1,128}$",
     error="An id is 1 to 128 characters without spaces.",
 )
 NOTE = ma.validate.Length(max=1000)
-CURSOR = ma.validate.Regexp(r"^[0-9]{1,18}\Z", error="Not a cursor this list gave.")
+CURSOR = Pattern(r"^[0-9]{1,18}$", error="Not a cursor this list gave.")
 
 
 def _id(**kwargs: Any) -> ma.fields.String:

@@ -183,3 +183,44 @@ def test_a_method_nobody_serves_is_405_whatever_body_it_carries(client):
         405,
         "method_not_allowed",
     )
+
+
+def test_a_trailing_newline_does_not_slip_past_a_pattern(client, seller):
+    # Python's ``$`` matches before a final newline: "buyer_1\n" would have
+    # been blocked as a buyer no order ever names, and the check let through.
+    response = client.post(
+        "/api/v1/blocklist",
+        json={
+            "buyer": "buyer_1\n",
+            "reason": "fake_review",
+            "scope": "this_id",
+            "duration": "90d",
+        },
+        headers=seller,
+    )
+    listed = client.get("/api/v1/blocklist", headers=seller).get_json()
+
+    assert response.status_code == 422
+    assert listed["items"] == []
+
+
+def test_every_documented_pattern_reads_the_same_in_every_client(client):
+    # The document's patterns are ECMA-262, where ``\\Z`` is a literal "Z":
+    # each is anchored with ``^`` and ``$`` and uses no Python-only escape.
+    spec = client.get("/api/v1/openapi.json").get_json()
+    patterns = list(patterns_in(spec))
+
+    assert patterns
+    assert [p for p in patterns if not re.fullmatch(r"\^.*\$", p)] == []
+    assert [p for p in patterns if re.search(r"\\[AZz]", p)] == []
+
+
+def patterns_in(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            yield node["pattern"]
+        for value in node.values():
+            yield from patterns_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from patterns_in(value)
