@@ -49,6 +49,9 @@ CONSOLE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# The console's second-step page, when it offers a passkey: our own script
+# file may run (no inline script, nothing from another origin, no fetch).
+CONSOLE_PASSKEY_CSP = CONSOLE_CSP + "; script-src 'self'"
 
 
 def _policy(response: Response) -> str:

@@ -2,13 +2,22 @@
 
 The same use cases as ``POST /sessions`` and ``POST /sessions/challenge``,
 under the same per-address limit (one budget of guesses, whichever door).
-Only staff with two-step verification on get a console session; any other
-session started here is ended at once.
+The second step is a code, or a passkey when the account has one (a wrong
+passkey counts like a wrong code, towards the same lock). Only staff with a
+second step get a console session; any other session started here is ended
+at once.
+
+A passkey needs ``navigator.credentials.get()``: the second-step page is the
+one console page that runs a script, our own ``static/passkey.js`` and no
+other (``script-src 'self'``, no inline script). It puts the signed answer
+in a hidden field of an ordinary form, posted with its CSRF token.
 """
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
+from typing import Any
 
 from flask import Response, current_app, g, redirect, request, url_for
 
@@ -31,11 +40,19 @@ from interface.console.base import (
 )
 from interface.rate_limits import EXTENSION as RATE_LIMITS
 from interface.request_context import anonymous, client_ip
+from interface.security_headers import CONSOLE_PASSKEY_CSP
 
 SIGN_IN_LIMIT = ("login_rate_limit", "sessions.create_session")
 CHALLENGE_LIMIT = ("login_rate_limit", "sessions.answer_challenge")
 REFUSED = "Wrong username or password, or this address must wait 15 minutes."
 STAFF_ONLY = "The console is for platform staff with two-step verification on."
+WRONG_CODE = "Wrong or expired code."
+WRONG_PASSKEY = "That passkey was not accepted, or this sign-in has expired."
+NO_PASSKEY = (
+    "This browser sent no passkey (passkeys need scripts on): "
+    "try again, or enter a code."
+)
+CREDENTIAL_LIMIT = 16_384  # characters; a real assertion is about 1,000
 
 
 @blp.get("/sign-in")
@@ -69,10 +86,10 @@ def sign_in_with_password() -> Response:
 
 @blp.get("/sign-in/code")
 def code_form() -> Response:
-    """The second step's form."""
+    """The second step's form: a code, or the account's passkey."""
     if not request.cookies.get(CHALLENGE_COOKIE):
         return redirect(url_for("console.sign_in"))  # type: ignore[return-value]
-    return page("code.html", next=safe_next(request.args.get("next")))
+    return _second_step_page(safe_next(request.args.get("next")))
 
 
 @blp.post("/sign-in/code")
@@ -81,27 +98,36 @@ def sign_in_with_code() -> Response:
     recovery code); only staff get a console session."""
     check_csrf(browser_csrf())
     _count(*CHALLENGE_LIMIT)
-    challenge_id = request.cookies.get(CHALLENGE_COOKIE, "")
     next_path = safe_next(request.form.get("next"))
     try:
         grant = services().sign_in.complete_challenge(
-            challenge_id[:200], request.form.get("code", "")[:64], anonymous()
+            _challenge_id(), request.form.get("code", "")[:64], anonymous()
         )
     except SellerGuardError as error:
-        message = "Wrong or expired code." if error.code == "invalid_code" else None
-        return page(
-            "code.html",
-            HTTPStatus.UNAUTHORIZED,
-            message=message or _said(error),
-            next=next_path,
+        message = WRONG_CODE if error.code == "invalid_code" else _said(error)
+        return _second_step_page(next_path, HTTPStatus.UNAUTHORIZED, message)
+    return _signed_in(grant, next_path)
+
+
+@blp.post("/sign-in/passkey")
+def sign_in_with_passkey() -> Response:
+    """Finish signing in with a passkey instead of a code (the same use case
+    as ``POST /sessions/challenge`` with a ``credential``)."""
+    check_csrf(browser_csrf())
+    next_path = safe_next(request.form.get("next"))
+    credential = _credential(request.form.get("credential", ""))
+    if credential is None:
+        # Nothing signed was sent: no guess was made, nothing is counted.
+        return _second_step_page(next_path, HTTPStatus.UNPROCESSABLE_ENTITY, NO_PASSKEY)
+    _count(*CHALLENGE_LIMIT)
+    try:
+        grant = services().sign_in.complete_challenge_with_passkey(
+            _challenge_id(), credential, anonymous()
         )
-    if grant.principal.kind is not ActorKind.STAFF:
-        _end(grant.principal)
-        return page("sign_in.html", HTTPStatus.FORBIDDEN, message=STAFF_ONLY)
-    response = redirect(next_path)
-    set_cookie(response, SESSION_COOKIE, grant.token, expires=grant.expires_at)
-    response.delete_cookie(CHALLENGE_COOKIE, path="/console")
-    return response  # type: ignore[return-value]
+    except SellerGuardError as error:
+        message = WRONG_PASSKEY if error.code == "invalid_code" else _said(error)
+        return _second_step_page(next_path, HTTPStatus.UNAUTHORIZED, message)
+    return _signed_in(grant, next_path)
 
 
 @blp.post("/sign-out")
@@ -124,6 +150,63 @@ def _ask_for_code(challenge: ChallengeView, next_path: str) -> Response:
         expires=challenge.expires_at,
     )
     return response  # type: ignore[return-value]
+
+
+def _second_step_page(
+    next_path: str, status: int = HTTPStatus.OK, message: str | None = None
+) -> Response:
+    """The second step's page, offering what the live challenge accepts; a
+    challenge that lapsed (or never was) sends the browser back to sign in."""
+    try:
+        challenge = services().sign_in.pending_challenge(_challenge_id())
+    except SellerGuardError:
+        response = page(
+            "sign_in.html",
+            HTTPStatus.UNAUTHORIZED,
+            message=message or "This sign-in has expired: start again.",
+            next=next_path,
+        )
+        response.delete_cookie(CHALLENGE_COOKIE, path="/console")
+        return response
+    options = challenge.passkey_options
+    response = page(
+        "code.html",
+        status,
+        message=message,
+        next=next_path,
+        methods=challenge.methods,
+        passkey_options=None if options is None else json.dumps(options),
+    )
+    if options is not None:
+        response.headers["Content-Security-Policy"] = CONSOLE_PASSKEY_CSP
+    return response
+
+
+def _signed_in(grant: SessionGrant, next_path: str) -> Response:
+    """The console session cookie for staff; anyone else's session ends."""
+    if grant.principal.kind is not ActorKind.STAFF:
+        _end(grant.principal)
+        return page("sign_in.html", HTTPStatus.FORBIDDEN, message=STAFF_ONLY)
+    response = redirect(next_path)
+    set_cookie(response, SESSION_COOKIE, grant.token, expires=grant.expires_at)
+    response.delete_cookie(CHALLENGE_COOKIE, path="/console")
+    return response  # type: ignore[return-value]
+
+
+def _challenge_id() -> str:
+    return request.cookies.get(CHALLENGE_COOKIE, "")[:200]
+
+
+def _credential(text: str) -> dict[str, Any] | None:
+    """The passkey's answer as the page's script sent it; None when nothing
+    usable was sent (the use case checks everything inside)."""
+    if not text or len(text) > CREDENTIAL_LIMIT:
+        return None
+    try:
+        credential = json.loads(text)
+    except ValueError:
+        return None
+    return credential if isinstance(credential, dict) else None
 
 
 def _end(principal: Principal) -> None:
