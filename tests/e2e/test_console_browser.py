@@ -44,8 +44,9 @@ def upload(base: str, case_id: str, token: str, data: bytes, name: str) -> int:
         return int(response.status)
 
 
-@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 def test_agents_and_an_auditor_do_their_work_in_the_browser(server, browser):
+    """The whole journey, on SQLite and on PostgreSQL (the ``store`` fixture:
+    required in CI, skipped with the reason elsewhere)."""
     base, env = server
     agent = Staff(base, env, "agent.one", "support_agent")
     second = Staff(base, env, "agent.two", "support_agent")
@@ -161,6 +162,7 @@ def test_agents_and_an_auditor_do_their_work_in_the_browser(server, browser):
     assert audit.inner_text(".status-line").startswith("Intact")
 
 
+# Headers and CSRF do not depend on the store: SQLite only, to keep CI short.
 @pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 def test_no_inline_script_runs_and_a_form_without_its_token_is_refused(server, browser):
     base, env = server
