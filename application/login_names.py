@@ -48,6 +48,19 @@ class LoginNames:
             return None
         return self.ledger.find(index.account_id, SignInAccount)
 
+    def created_before(self, account_id: UUID | None, kind: type[N]) -> Saved[N] | None:
+        """The account an earlier attempt of this very request created, if it
+        landed (its answer was lost): found by the id the request gives it.
+
+        None without such an id, or when nothing was created with it.
+        """
+        if account_id is None:
+            return None
+        account = self.ledger.find(account_id, kind)
+        if account is None:
+            return None
+        return Saved(account, self.ledger.last_position())
+
     def save_new(
         self,
         name: Username,
@@ -61,11 +74,15 @@ class LoginNames:
         changes, loaded through the :class:`Changes` it is given). Only a
         claim that exists is ``username_taken``; any other conflict (the
         seller's own aggregate changed by a concurrent commit) runs ``build``
-        again on fresh state.
+        again on fresh state. A claim that exists for this very account (an
+        earlier attempt of the request landed meanwhile) is no conflict: that
+        account is the answer.
         """
+        built: list[N] = []
 
         def run(changes: Changes) -> N:
             account = changes.add(build(changes))
+            built.append(account)
             changes.claim(
                 UsernameIndex.claim(
                     name, self.namespace, account.id, account.principal_kind, actor, at
@@ -75,5 +92,11 @@ class LoginNames:
 
         try:
             return self.ledger.commit(run)
-        except ClaimTakenError:
+        except ClaimTakenError as taken:
+            index = self.ledger.find(taken.claim_id, UsernameIndex)
+            mine = built[-1]
+            if index is not None and index.account_id == mine.id:
+                landed = self.created_before(mine.id, type(mine))
+                if landed is not None:
+                    return landed
             raise UsernameTakenError(name.value) from None

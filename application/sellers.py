@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 from application.accounts import AccountView, account_view
 from application.credentials import Credentials
@@ -30,8 +31,17 @@ class Sellers:
         password: str,
         birth_date: date | None,
         actor: Actor,
+        account_id: UUID | None = None,
     ) -> AccountView:
-        """Open a seller account; its login name is claimed in the same commit."""
+        """Open a seller account; its login name is claimed in the same commit.
+
+        ``account_id``: the id a retried request gives its account (derived
+        from its Idempotency-Key); when an earlier attempt created it, that
+        account is the answer, not ``username_taken``.
+        """
+        earlier = self.names.created_before(account_id, SellerAccount)
+        if earlier is not None:
+            return account_view(*earlier)
         name = self.names.free(username)
         password_hash = self.credentials.hash_new_password(
             password, PasswordContext(username, email, birth_date)
@@ -40,7 +50,7 @@ class Sellers:
         account, position = self.names.save_new(
             name,
             lambda _: SellerAccount.register(
-                name, email, password_hash, birth_date, actor, at
+                name, email, password_hash, birth_date, actor, at, account_id
             ),
             actor,
             at,

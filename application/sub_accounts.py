@@ -47,12 +47,17 @@ class SubAccounts:
         role: Role,
         password: str | None,
         actor: Actor,
+        account_id: UUID | None = None,
     ) -> AccountView:
         """Create an employee's account; its name is claimed in the same commit.
 
         Without a password the employee is invited: a one-time link (72
-        hours) to set their own is mailed to their address.
+        hours) to set their own is mailed to their address. ``account_id``:
+        as in :meth:`Sellers.register` (a retry finds what it created).
         """
+        earlier = self.names.created_before(account_id, SubAccount)
+        if earlier is not None and earlier.result.employer_id == seller.id:
+            return account_view(*earlier)
         name = self.names.free(username)
         password_hash = (
             self.credentials.hash_new_password(
@@ -66,7 +71,7 @@ class SubAccounts:
         def build(changes: Changes) -> SubAccount:
             shop = changes.load(seller.id, SellerAccount)
             account = SubAccount.create(
-                seller.id, name, email, role, password_hash, actor, at
+                seller.id, name, email, role, password_hash, actor, at, account_id
             )
             if password is None:
                 invite(account, self.links, "created", actor, at)

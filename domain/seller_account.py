@@ -193,11 +193,16 @@ class SellerAccount(SignInAccount, PayoutHolder):
         birth_date: date | None,
         actor: Actor,
         at: datetime,
+        account_id: UUID | None = None,
     ) -> SellerAccount:
-        """Open a new seller account with an already hashed password."""
+        """Open a new seller account with an already hashed password.
+
+        ``account_id``: the id a retried request gives it again (so it can
+        tell its own account from another's); a new random one otherwise.
+        """
         return cls._create(
             cls.Registered,
-            id=uuid4(),
+            id=account_id or uuid4(),
             username=username.value,
             email=email,
             password_hash=password_hash,

@@ -179,11 +179,13 @@ class SubAccount(SignInAccount):
         password_hash: str,
         actor: Actor,
         at: datetime,
+        account_id: UUID | None = None,
     ) -> SubAccount:
-        """Create an employee's account under the seller."""
+        """Create an employee's account under the seller (``account_id``: see
+        :meth:`SellerAccount.register`)."""
         return cls._create(
             cls.Created,
-            id=uuid4(),
+            id=account_id or uuid4(),
             seller_id=seller_id,
             username=username.value,
             email=email,

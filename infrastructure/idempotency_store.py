@@ -5,6 +5,12 @@ an HMAC of (scope, key), the request's fingerprint an HMAC too (a body may
 carry a password, which a plain hash would let an insider guess offline), and
 the response (which may hold a TOTP secret or an upload token) is sealed with
 the document cipher, bound to its row.
+
+The store decides nothing: when a record may be taken over is the
+application's rule (``application/idempotency.py``); here a record is only
+inserted when absent, read, and replaced when still as it was read. A
+``claimed_at`` of 0 means that no attempt is running (the last one ended
+with its outcome unknown).
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +42,23 @@ SQLITE_SCHEMA = """CREATE TABLE IF NOT EXISTS idempotency_keys (
 )"""
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+NO_ATTEMPT = 0  # claimed_at when no attempt runs
+
+
 def _micros(at: datetime) -> int:
-    return int(at.timestamp() * 1_000_000)
+    """Exact (no float): a claim's moment read back gives the same number,
+    so the ids derived from it stay the same."""
+    return (at - EPOCH) // MICROSECOND
+
+
+def _moment(micros: int) -> datetime:
+    return EPOCH + micros * MICROSECOND
+
+
+def _began(claimed_at: int) -> datetime | None:
+    return None if claimed_at == NO_ATTEMPT else _moment(claimed_at)
 
 
 class ResponseSealer:
@@ -53,6 +75,12 @@ class ResponseSealer:
     def fingerprint(self, fingerprint: str) -> str:
         """A request's fingerprint as stored: keyed, so not guessable offline."""
         return self._digest(f"request\x1f{fingerprint}")
+
+    def resource_id(self, scope: str, key: str, created_at: datetime) -> uuid.UUID:
+        """A claim's resource id: keyed (nobody can aim at another's), and
+        random-looking like any other id (version 4)."""
+        digest = self._digest(f"resource\x1f{scope}\x1f{key}\x1f{_micros(created_at)}")
+        return uuid.UUID(bytes=bytes.fromhex(digest)[:16], version=4)
 
     def seal(self, row_id: str, response: StoredResponse) -> bytes:
         """The response encrypted and bound to its row."""
@@ -94,14 +122,7 @@ class SQLiteIdempotencyStore:
         """Nothing to do: the table is created when the file is opened."""
 
     def claim(
-        self,
-        scope: str,
-        key: str,
-        fingerprint: str,
-        now: datetime,
-        *,
-        free_before: datetime,
-        stale_before: datetime,
+        self, scope: str, key: str, fingerprint: str, now: datetime
     ) -> KeyRecord | None:
         row_id = self.sealer.row_id(scope, key)
         mine = self.sealer.fingerprint(fingerprint)
@@ -111,20 +132,37 @@ class SQLiteIdempotencyStore:
                 "FROM idempotency_keys WHERE id = ?",
                 (row_id,),
             ).fetchone()
-            if row is not None and not _free(
-                row, mine, _micros(free_before), _micros(stale_before)
-            ):
-                return self._record(row_id, row[0] == mine, row[3])
+            if row is not None:
+                return self._record(row_id, mine, row)
             c.execute(
                 "INSERT INTO idempotency_keys "
                 "(id, fingerprint, created_at, claimed_at, response) "
-                "VALUES (?, ?, ?, ?, NULL) ON CONFLICT (id) DO UPDATE SET "
-                "fingerprint = excluded.fingerprint, "
-                "created_at = excluded.created_at, "
-                "claimed_at = excluded.claimed_at, response = NULL",
+                "VALUES (?, ?, ?, ?, NULL)",
                 (row_id, mine, _micros(now), _micros(now)),
             )
         return None
+
+    def take(
+        self,
+        scope: str,
+        key: str,
+        fingerprint: str,
+        now: datetime,
+        found: KeyRecord,
+        *,
+        renew: bool,
+    ) -> bool:
+        with self._file.immediate() as c:
+            taken = c.execute(
+                "UPDATE idempotency_keys SET fingerprint = ?, created_at = ?, "
+                "claimed_at = ?, response = NULL WHERE id = ? AND created_at = ? "
+                "AND claimed_at = ? AND (response IS NULL) = ?",
+                _taking(self.sealer, scope, key, fingerprint, now, found, renew),
+            )
+        return bool(taken.rowcount == 1)
+
+    def resource_id(self, scope: str, key: str, created_at: datetime) -> uuid.UUID:
+        return self.sealer.resource_id(scope, key, created_at)
 
     def complete(self, scope: str, key: str, response: StoredResponse) -> None:
         row_id = self.sealer.row_id(scope, key)
@@ -133,6 +171,14 @@ class SQLiteIdempotencyStore:
                 "UPDATE idempotency_keys SET response = ? "
                 "WHERE id = ? AND response IS NULL",
                 (self.sealer.seal(row_id, response), row_id),
+            )
+
+    def suspend(self, scope: str, key: str) -> None:
+        with self._file.immediate() as c:
+            c.execute(
+                "UPDATE idempotency_keys SET claimed_at = ? "
+                "WHERE id = ? AND response IS NULL",
+                (NO_ATTEMPT, self.sealer.row_id(scope, key)),
             )
 
     def release(self, scope: str, key: str) -> None:
@@ -154,18 +200,42 @@ class SQLiteIdempotencyStore:
         """Close every thread's connection."""
         self._file.close()
 
-    def _record(self, row_id: str, same: bool, blob: bytes | None) -> KeyRecord:
-        response = None if blob is None else self.sealer.open(row_id, bytes(blob))
-        return KeyRecord(same_request=same, response=response)
+    def _record(self, row_id: str, mine: str, row: Any) -> KeyRecord:
+        return _record(self.sealer, row_id, mine, row)
 
 
-def _free(row: Any, mine: str, free_before: int, stale_before: int) -> bool:
-    """Whether a found row may be taken: expired, or the same request's
-    in-flight record left by a process that died."""
-    fingerprint, created_at, claimed_at, response = row
-    if created_at < free_before:
-        return True
-    return response is None and claimed_at < stale_before and fingerprint == mine
+def _record(sealer: ResponseSealer, row_id: str, mine: str, row: Any) -> KeyRecord:
+    """A row (fingerprint, created_at, claimed_at, response) as the
+    application sees it."""
+    fingerprint, created_at, claimed_at, blob = row
+    return KeyRecord(
+        same_request=fingerprint == mine,
+        created_at=_moment(created_at),
+        attempt_began=_began(claimed_at),
+        response=None if blob is None else sealer.open(row_id, bytes(blob)),
+    )
+
+
+def _taking(
+    sealer: ResponseSealer,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    found: KeyRecord,
+    renew: bool,
+) -> tuple[Any, ...]:
+    """The parameters of a take: the new record, then the record as found."""
+    began = found.attempt_began
+    return (
+        sealer.fingerprint(fingerprint),
+        _micros(now if renew else found.created_at),
+        _micros(now),
+        sealer.row_id(scope, key),
+        _micros(found.created_at),
+        NO_ATTEMPT if began is None else _micros(began),
+        found.response is None,
+    )
 
 
 class PostgresIdempotencyStore:
@@ -183,41 +253,53 @@ class PostgresIdempotencyStore:
             conn.execute(self._sql["create"])
 
     def claim(
-        self,
-        scope: str,
-        key: str,
-        fingerprint: str,
-        now: datetime,
-        *,
-        free_before: datetime,
-        stale_before: datetime,
+        self, scope: str, key: str, fingerprint: str, now: datetime
     ) -> KeyRecord | None:
         row_id = self.sealer.row_id(scope, key)
         mine = self.sealer.fingerprint(fingerprint)
-        claim = {
-            "id": row_id,
-            "fingerprint": mine,
-            "now": _micros(now),
-            "free": _micros(free_before),
-            "stale": _micros(stale_before),
-        }
+        claim = (row_id, mine, _micros(now), _micros(now))
         # A record released between our insert and our read: claim again.
         for _ in range(3):
             with self.pool.connection() as conn:
-                # The upsert waits for a competing insert of the same id to
+                # The insert waits for a competing insert of the same id to
                 # commit, so of two concurrent claims exactly one wins.
                 if conn.execute(self._sql["claim"], claim).fetchone() is not None:
                     return None
                 row = conn.execute(self._sql["read"], (row_id,)).fetchone()
             if row is not None:
-                return self._record(row_id, row[0] == mine, row[1])
-        return KeyRecord(same_request=True, response=None)  # busy: retry later
+                return _record(self.sealer, row_id, mine, row)
+        # Busy: a record that keeps coming and going is in use.
+        return KeyRecord(True, now, now, None)
+
+    def take(
+        self,
+        scope: str,
+        key: str,
+        fingerprint: str,
+        now: datetime,
+        found: KeyRecord,
+        *,
+        renew: bool,
+    ) -> bool:
+        params = _taking(self.sealer, scope, key, fingerprint, now, found, renew)
+        with self.pool.connection() as conn:
+            taken = conn.execute(self._sql["take"], params)
+        return bool(taken.rowcount == 1)
+
+    def resource_id(self, scope: str, key: str, created_at: datetime) -> uuid.UUID:
+        return self.sealer.resource_id(scope, key, created_at)
 
     def complete(self, scope: str, key: str, response: StoredResponse) -> None:
         row_id = self.sealer.row_id(scope, key)
         with self.pool.connection() as conn:
             conn.execute(
                 self._sql["complete"], (self.sealer.seal(row_id, response), row_id)
+            )
+
+    def suspend(self, scope: str, key: str) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                self._sql["suspend"], (NO_ATTEMPT, self.sealer.row_id(scope, key))
             )
 
     def release(self, scope: str, key: str) -> None:
@@ -232,10 +314,6 @@ class PostgresIdempotencyStore:
     def close(self) -> None:
         """Nothing of its own: the pool is the view store's, closed with it."""
 
-    def _record(self, row_id: str, same: bool, blob: bytes | None) -> KeyRecord:
-        response = None if blob is None else self.sealer.open(row_id, bytes(blob))
-        return KeyRecord(same_request=same, response=response)
-
 
 _PG = {
     "create": """CREATE TABLE IF NOT EXISTS {keys} (
@@ -244,17 +322,15 @@ _PG = {
         created_at BIGINT NOT NULL,
         claimed_at BIGINT NOT NULL,
         response BYTEA)""",
-    "claim": "INSERT INTO {keys} AS k "
-    "(id, fingerprint, created_at, claimed_at, response) "
-    "VALUES (%(id)s, %(fingerprint)s, %(now)s, %(now)s, NULL) "
-    "ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, "
-    "created_at = excluded.created_at, claimed_at = excluded.claimed_at, "
-    "response = NULL "
-    "WHERE k.created_at < %(free)s OR (k.response IS NULL "
-    "AND k.claimed_at < %(stale)s AND k.fingerprint = excluded.fingerprint) "
-    "RETURNING k.id",
-    "read": "SELECT fingerprint, response FROM {keys} WHERE id = %s",
+    "claim": "INSERT INTO {keys} (id, fingerprint, created_at, claimed_at, response) "
+    "VALUES (%s, %s, %s, %s, NULL) ON CONFLICT (id) DO NOTHING RETURNING id",
+    "read": "SELECT fingerprint, created_at, claimed_at, response FROM {keys} "
+    "WHERE id = %s",
+    "take": "UPDATE {keys} SET fingerprint = %s, created_at = %s, claimed_at = %s, "
+    "response = NULL WHERE id = %s AND created_at = %s AND claimed_at = %s "
+    "AND (response IS NULL) = %s",
     "complete": "UPDATE {keys} SET response = %s WHERE id = %s AND response IS NULL",
+    "suspend": "UPDATE {keys} SET claimed_at = %s WHERE id = %s AND response IS NULL",
     "release": "DELETE FROM {keys} WHERE id = %s AND response IS NULL",
     "purge": "DELETE FROM {keys} WHERE created_at < %s",
 }

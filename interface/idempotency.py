@@ -10,6 +10,12 @@ and ``@recent_sign_in``, so the caller is known and allowed first):
     @blp.arguments(CreateSubAccountSchema)
     @blp.response(201, SubAccountSchema)
     def create_sub_account(...): ...
+
+A request that ends without knowing whether its work landed (a ``503`` after
+a commit whose answer was lost) keeps its key; the retry with that key runs
+again. Views declared ``creates_by_id`` give what they create the id
+:func:`created_id` (derived from the key's claim), so that retry reads back
+what the first attempt created and answers it, instead of ``409``.
 """
 
 from __future__ import annotations
@@ -17,18 +23,25 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
+from uuid import UUID
 
 from flask import Response, g, make_response, request
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
 
 from application.idempotency import StoredResponse
+from domain.errors import SellerGuardError
 from interface.composition import services
 from interface.problems import PROBLEM_JSON, InvalidFieldError, ProblemSchema
 from interface.request_context import client_ip
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -45,7 +58,9 @@ PARAMETER = {
         "Any unique string (a UUID, say) of 1 to 255 printable ASCII "
         "characters. Retrying with the same key and the same request within "
         "24 hours answers the first response again (with "
-        f"`{REPLAYED}: true`) and does nothing new. Keys are the caller's "
+        f"`{REPLAYED}: true`) and does nothing new. After a `503`, retry "
+        "with the same key: the retry answers what the first attempt did if "
+        "it was saved, and does it once if not. Keys are the caller's "
         "own: another principal or client never reaches them."
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
@@ -53,14 +68,20 @@ PARAMETER = {
 
 
 def idempotent(
-    blp: Blueprint, *, max_body: int | None = None, token_scoped: bool = False
+    blp: Blueprint,
+    *,
+    max_body: int | None = None,
+    token_scoped: bool = False,
+    creates_by_id: bool = False,
 ) -> Callable[[F], F]:
     """Answer a retried request (same key, same request) with its first response.
 
     ``max_body`` raises the body limit before the body is read for the
     fingerprint (for uploads larger than the JSON limit). ``token_scoped``: the
     view checks a bearer token itself (an upload token); without one the key
-    is not looked at, so the view's ``401`` comes first.
+    is not looked at, so the view's ``401`` comes first. ``creates_by_id``:
+    the view gives what it creates the id :func:`created_id` and answers what
+    an earlier attempt created with it (a retry after an unknown outcome).
     """
 
     def decorate(view: F) -> F:
@@ -72,7 +93,7 @@ def idempotent(
             _check(key)
             if max_body is not None:
                 request.max_content_length = max_body
-            return _once(key, functools.partial(view, *args, **kwargs))
+            return _once(key, functools.partial(view, *args, **kwargs), creates_by_id)
 
         documented = blp.doc(parameters=[PARAMETER])(once)
         return _refusals(blp)(documented)  # type: ignore[return-value]
@@ -80,22 +101,48 @@ def idempotent(
     return decorate
 
 
-def _once(key: str, view: Callable[[], Any]) -> Response:
+def _once(key: str, view: Callable[[], Any], creates_by_id: bool) -> Response:
     keys = services().idempotency
     scope, fingerprint = _scope(), _fingerprint()
-    claim = keys.begin(scope, key, fingerprint)
+    claim = keys.begin(scope, key, fingerprint, creates_by_id=creates_by_id)
     if claim.replay is not None:
         return _replayed(claim.replay)
+    if creates_by_id:
+        g.created_resource_id = claim.resource_id
     try:
         response = make_response(view())
+    except (SellerGuardError, HTTPException, ValidationError):
+        keys.abandon(scope, key)  # refused: nothing changed
+        raise
     except BaseException:
-        keys.abandon(scope, key)
+        _pause(scope, key)
         raise
     if 200 <= response.status_code < 300:
         keys.finish(scope, key, _kept(response))
+    elif response.status_code >= 500:
+        _pause(scope, key)
     else:
         keys.abandon(scope, key)
     return response
+
+
+def created_id() -> UUID | None:
+    """The id of what this request creates, when it came with a key: the same
+    for each retry of it, so a retry can find what an earlier attempt created
+    (its answer lost) instead of creating it again. None without a key."""
+    found: UUID | None = g.get("created_resource_id")
+    return found
+
+
+def _pause(scope: str, key: str) -> None:
+    """The attempt failed and may have changed something (a commit whose
+    answer was lost): keep the key for this request's retry, which settles
+    it. When even that cannot be stored, the first failure is the one to
+    answer; the record then waits out the in-flight limit."""
+    try:
+        services().idempotency.pause(scope, key)
+    except Exception as error:  # the original failure is the one answered
+        logger.warning("idempotency key not paused: %s", type(error).__name__)
 
 
 def _check(key: str) -> None:

@@ -31,6 +31,7 @@ class _Pair:
     upstream: socket.socket
     replies_held: bool = False
     closed: bool = field(default=False)
+    marked: bool = False  # sent the fault's marker since its last COMMIT
 
     def close(self) -> None:
         self.closed = True
@@ -52,6 +53,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._fault: CommitFault | None = None
         self._refuse_after_fault = False
+        self._marker: bytes | None = None
         self.fault_fired = threading.Event()
 
     def start(self) -> Self:
@@ -83,13 +85,16 @@ class TcpProxy:
         return len(pairs)
 
     def break_next_commit(
-        self, how: CommitFault, *, then_refuse: bool = False
+        self, how: CommitFault, *, then_refuse: bool = False, after: bytes = b""
     ) -> threading.Event:
         """Cut the next connection that sends a COMMIT, either just after the
         server received it (it lands; the answer is lost) or instead of it
         (the server never sees it and rolls back); ``then_refuse`` also
-        refuses connections from then on (nobody can ask what happened)."""
+        refuses connections from then on (nobody can ask what happened).
+        ``after``: only a COMMIT of a transaction that sent these bytes (a
+        table's name, say) is broken."""
         self.fault_fired.clear()
+        self._marker = after
         self._fault = how
         self._refuse_after_fault = then_refuse
         return self.fault_fired
@@ -133,10 +138,14 @@ class TcpProxy:
                 if not data:
                     break
                 fault = self._fault
-                if fault is not None and b"COMMIT" in data:
-                    self._fault = None
-                    self._break(pair, data, fault)
-                    return
+                if self._marker and self._marker in data:
+                    pair.marked = True
+                if b"COMMIT" in data:
+                    if fault is not None and (pair.marked or not self._marker):
+                        self._fault = None
+                        self._break(pair, data, fault)
+                        return
+                    pair.marked = False
                 pair.upstream.sendall(data)
             except OSError:
                 break

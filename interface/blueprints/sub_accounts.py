@@ -19,7 +19,7 @@ from interface.auth import (
 from interface.blueprints.documenting import problems
 from interface.composition import services
 from interface.etags import if_match, with_etag
-from interface.idempotency import idempotent
+from interface.idempotency import created_id, idempotent
 from interface.pages import page_of_list
 from interface.schemas.lists import PageArgsSchema, page_of
 from interface.schemas.sub_accounts import (
@@ -46,7 +46,7 @@ ANY_PERSON = "own_account"
 @blp.post("/sub-accounts")
 @requires(blp, MANAGE_SUB_ACCOUNTS)
 @recent_sign_in(blp)
-@idempotent(blp)
+@idempotent(blp, creates_by_id=True)
 @blp.arguments(CreateSubAccountSchema)
 @blp.response(201, SubAccountSchema)
 @problems(blp, 400, 409, 422)
@@ -60,6 +60,7 @@ def create_sub_account(body: dict[str, Any]) -> tuple[AccountView, int, dict[str
         body["role"],
         body["password"],
         acting(seller),
+        account_id=created_id(),
     )
     return with_etag(view, 201)
 

@@ -126,3 +126,48 @@ def test_a_commit_nobody_can_confirm_is_503_and_then_found_saved(
     listed = client.get("/api/v1/sub-accounts", headers=bearer(token)).get_json()
     assert [item["username"] for item in listed["items"]] == ["Emp.Unsure"]
     assert new_employee(client, token, "Emp.Unsure").status_code == 409
+
+
+def employee_with_key(client: FlaskClient, token: str, username: str):
+    return client.post(
+        "/api/v1/sub-accounts",
+        headers={**bearer(token), "Idempotency-Key": f"key-of-{username}"},
+        json={
+            "username": username,
+            "email": f"{username.lower()}@example.com",
+            "role": "finance_specialist",
+            "password": "Bl0ssom-Tide!Harbor",
+        },
+    )
+
+
+@pytest.mark.parametrize("fault", ["after_commit", "instead_of_commit"])
+def test_a_retry_with_its_key_settles_a_commit_nobody_could_confirm(
+    client, token, proxy: TcpProxy, clock, fault
+):
+    """The connection is cut at the COMMIT and the database then refuses, so
+    neither the outcome nor the end of the attempt can be stored. Once the
+    database is back, the retry with the same key answers the account that
+    landed (or creates the one that did not), exactly once, never 409
+    username_taken for the caller's own account."""
+    # The ledger's commit (not the key's claim, committed before it).
+    cut = proxy.break_next_commit(fault, then_refuse=True, after=b"_events")
+    unknown = employee_with_key(client, token, "Emp.Unsure")
+    assert cut.is_set()
+    assert unknown.status_code == 503
+    assert "may or may not" in unknown.get_json()["detail"]
+    proxy.start()
+    assert until_ready(client) == 200
+
+    # The attempt could not be marked ended: a retry waits a few seconds.
+    waiting = employee_with_key(client, token, "Emp.Unsure")
+    clock.advance(seconds=6)
+    retried = employee_with_key(client, token, "Emp.Unsure")
+
+    assert waiting.status_code == 409
+    assert waiting.get_json()["code"] == "idempotency_key_in_use"
+    assert retried.status_code == 201, retried.get_json()
+    listed = client.get("/api/v1/sub-accounts", headers=bearer(token)).get_json()
+    assert [(i["id"], i["username"]) for i in listed["items"]] == [
+        (retried.get_json()["id"], "Emp.Unsure")
+    ]

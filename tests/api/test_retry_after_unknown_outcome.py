@@ -1,0 +1,184 @@
+"""A creating request whose commit outcome is unknown (503 "may or may not
+have been saved"), retried with the same Idempotency-Key, settles on the
+truth: the account that landed is answered as created (never as the
+caller's own ``username_taken``), and one that did not land is created once.
+
+The fault is injected at the event store's insert on both stores: the commit
+either lands and its answer is lost, or never arrives; either way the caller
+hears what the PostgreSQL recorder says when it cannot ask the store what
+happened. ``tests/api/test_store_outage.py`` replays it on PostgreSQL with a
+real connection cut at the COMMIT
+(``test_a_retry_with_its_key_settles_a_commit_nobody_could_confirm``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask.testing import FlaskClient
+
+from infrastructure.postgres_recorder import CommitOutcomeUnknownError
+from interface.composition import Services
+from tests.api.helpers import OWNER_IP, PASSWORD, bearer, register, token_of
+
+KEY = "b9d0c3e2-5f41-4c8e-9a67-2e1f0d7c4a55"
+OTHER_KEY = "0c6f4e1a-2b3d-4e5f-8a9b-c1d2e3f4a5b6"
+EMPLOYEE = {
+    "username": "Emp.Unsure",
+    "email": "emp.unsure@example.com",
+    "role": "finance_specialist",
+    "password": "Bl0ssom-Tide!Harbor",
+}
+SELLER = {
+    "username": "Shop.Unsure",
+    "email": "shop.unsure@example.com",
+    "password": PASSWORD,
+}
+
+LoseNextCommit = Callable[[bool], None]
+
+
+@pytest.fixture
+def lose_next_commit(services: Services, monkeypatch) -> LoseNextCommit:
+    """Arm a fault on the next commit: it lands (``True``) or not (``False``),
+    and its caller is told the outcome is unknown."""
+    recorder = services.ledger.recorder
+    insert = recorder.insert_events
+
+    def arm(lands: bool) -> None:
+        def lost(stored_events, **kwargs):
+            monkeypatch.setattr(recorder, "insert_events", insert)  # once
+            if lands:
+                insert(stored_events, **kwargs)
+            msg = "the commit's connection broke and the store could not be asked"
+            raise CommitOutcomeUnknownError(msg)
+
+        monkeypatch.setattr(recorder, "insert_events", lost)
+
+    return arm
+
+
+@pytest.fixture
+def seller(client: FlaskClient) -> str:
+    register(client)
+    return token_of(client)
+
+
+def new_employee(client: FlaskClient, token: str, key: str | None = KEY, **changes):
+    headers = bearer(token) | ({"Idempotency-Key": key} if key else {})
+    return client.post("/api/v1/sub-accounts", headers=headers, json=EMPLOYEE | changes)
+
+
+def register_seller(client: FlaskClient, key: str | None = KEY):
+    return client.post(
+        "/api/v1/sellers",
+        json=SELLER,
+        headers={"Idempotency-Key": key} if key else {},
+        environ_base={"REMOTE_ADDR": OWNER_IP},
+    )
+
+
+def employees(client: FlaskClient, token: str) -> list[tuple[str, str]]:
+    listed = client.get("/api/v1/sub-accounts", headers=bearer(token)).get_json()
+    return [(item["id"], item["username"]) for item in listed["items"]]
+
+
+def recorded(services: Services, topic_end: str) -> int:
+    """How many events of that kind the log holds."""
+    notifications = services.ledger.recorder.select_notifications(start=1, limit=1000)
+    return sum(1 for n in notifications if n.topic.endswith(topic_end))
+
+
+def assert_unknown(answer) -> None:
+    assert answer.status_code == 503
+    assert answer.get_json()["code"] == "service_unavailable"
+    assert "may or may not" in answer.get_json()["detail"]
+    assert answer.headers["Retry-After"]
+
+
+@pytest.mark.parametrize("lands", [True, False], ids=["landed", "not_landed"])
+def test_a_sub_account_retried_after_an_unknown_outcome_is_created_once(
+    client, services, seller, lose_next_commit, lands
+):
+    lose_next_commit(lands)
+    unknown = new_employee(client, seller)
+
+    retried = new_employee(client, seller)
+    again = new_employee(client, seller)
+
+    assert_unknown(unknown)
+    assert retried.status_code == 201, retried.get_json()
+    created = retried.get_json()["id"]
+    assert employees(client, seller) == [(created, "Emp.Unsure")]
+    assert recorded(services, "SellerAccount.SubAccountAdded") == 1
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == retried.get_json()
+    signed_in = token_of(client, username="Emp.Unsure", password=EMPLOYEE["password"])
+    me = client.get("/api/v1/me", headers=bearer(signed_in)).get_json()
+    assert me["id"] == created
+
+
+@pytest.mark.parametrize("lands", [True, False], ids=["landed", "not_landed"])
+def test_a_registration_retried_after_an_unknown_outcome_is_created_once(
+    client, services, lose_next_commit, lands
+):
+    lose_next_commit(lands)
+    unknown = register_seller(client)
+
+    retried = register_seller(client)
+
+    assert_unknown(unknown)
+    assert retried.status_code == 201, retried.get_json()
+    account = services.sign_in.names.account_named("Shop.Unsure")
+    assert account is not None
+    assert str(account.id) == retried.get_json()["id"]
+    assert recorded(services, "UsernameIndex.Claimed") == 1
+    assert recorded(services, "SellerAccount.Registered") == 1
+
+
+def test_after_an_unknown_outcome_the_key_still_refuses_another_request(
+    client, seller, lose_next_commit
+):
+    lose_next_commit(True)
+    assert_unknown(new_employee(client, seller))
+
+    other = new_employee(client, seller, username="Emp.Other")
+
+    assert other.status_code == 422
+    assert other.get_json()["code"] == "idempotency_key_reused"
+    assert [name for _, name in employees(client, seller)] == ["Emp.Unsure"]
+
+
+def test_a_landed_name_asked_for_with_another_key_is_still_taken(
+    client, seller, lose_next_commit
+):
+    """Only the request that created the account is answered as its creator:
+    the same body under another key (another request) is a real conflict."""
+    lose_next_commit(True)
+    assert_unknown(new_employee(client, seller))
+
+    other = new_employee(client, seller, key=OTHER_KEY)
+    without = new_employee(client, seller, key=None)
+
+    assert other.status_code == without.status_code == 409
+    assert other.get_json()["code"] == without.get_json()["code"] == "username_taken"
+
+
+def test_another_sellers_same_key_does_not_find_the_account(
+    client, seller, lose_next_commit
+):
+    """Keys are the caller's: another seller replaying the key (and body)
+    gets an id of its own, so the account that landed stays the first's."""
+    lose_next_commit(True)
+    assert_unknown(new_employee(client, seller))
+    register(client, "Shop.Other")
+    other = token_of(client, username="Shop.Other")
+
+    theirs = new_employee(client, other)
+
+    assert theirs.status_code == 409
+    assert theirs.get_json()["code"] == "username_taken"
+    assert employees(client, other) == []
+    assert [name for _, name in employees(client, seller)] == ["Emp.Unsure"]
