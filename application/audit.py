@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from application.accounts import KnownNames
 from application.audit_index import AuditFilters, AuditIndexer, IndexRow
 from application.event_catalogue import UnknownFilterValueError
 from application.ledger import Changes, IntegrityViolationError, Ledger
@@ -34,9 +35,12 @@ from application.login_names import LoginNames
 from application.ports import Clock
 from application.redaction import event_data, state_of
 from application.timestamps import rfc3339
-from domain.actor import Actor
+from domain.actor import Actor, ActorKind
 from domain.audit_trail import AuditTrail
 from domain.errors import SellerGuardError
+from domain.seller_account import SellerAccount
+from domain.staff_account import StaffAccount
+from domain.sub_account import SubAccount
 
 logger = logging.getLogger(__name__)
 
@@ -45,19 +49,30 @@ MAX_PAGE = 500
 # Positions closer than this are read from the log as one range.
 READ_GAP = 16
 TRAIL_CACHE_SIZE = 1000
+# Who has a login name: the people, as actors and as aggregates.
+NAMED_ACTORS = frozenset({ActorKind.SELLER, ActorKind.SUB_ACCOUNT, ActorKind.STAFF})
+NAMED_AGGREGATES = frozenset(
+    kind.__name__ for kind in (SellerAccount, SubAccount, StaffAccount)
+)
 
 
 @dataclass(frozen=True)
 class ActorView:
-    """Who acted: a principal's kind and id (``system`` for automatic actions)."""
+    """Who acted: a principal's kind and id (``system`` for automatic actions),
+    and the person's login name where the actor is one (``None`` otherwise)."""
 
     kind: str
     id: str | None
+    username: str | None = None
 
 
 @dataclass(frozen=True)
 class AuditEventView:
-    """One event as auditors see it; ``data`` has its own fields, secrets redacted."""
+    """One event as auditors see it; ``data`` has its own fields, secrets redacted.
+
+    ``aggregate_username`` is the login name of the account the event belongs
+    to, when it belongs to one (ids stay: they are what machines follow).
+    """
 
     position: int
     aggregate_id: UUID
@@ -69,6 +84,7 @@ class AuditEventView:
     request_id: str | None
     ip: str | None
     data: dict[str, Any]
+    aggregate_username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +204,7 @@ class Audit:
     ) -> None:
         self.ledger = ledger
         self.names = names
+        self.known_names = KnownNames(ledger)
         self.indexer = indexer
         self.store = indexer.store
         self.clock = clock
@@ -310,10 +327,11 @@ class Audit:
 
     def _export_items(self, rows: Sequence[IndexRow]) -> list[ExportItem]:
         events, failures = self._read(rows, tolerant=True)
+        names = self._names(row for row in rows if row.position in events)
         items: list[ExportItem] = []
         for row in rows:
             if row.position in events:
-                items.append(_event_view(row, events[row.position]))
+                items.append(_event_view(row, events[row.position], names))
             else:
                 reason = failures.get(row.position, "missing from the log")
                 logger.critical(
@@ -369,7 +387,19 @@ class Audit:
         missing = {row.position for row in rows} - events.keys()
         if missing:
             raise AuditIndexAheadError(str(min(missing)))
-        return [_event_view(row, events[row.position]) for row in rows]
+        names = self._names(rows)
+        return [_event_view(row, events[row.position], names) for row in rows]
+
+    def _names(self, rows: Iterable[IndexRow]) -> dict[str, str | None]:
+        """The login names of the people the rows name, each id looked up once
+        (and then from :class:`KnownNames`), never a store read per row."""
+        ids: set[str] = set()
+        for row in rows:
+            if row.actor_id is not None and row.actor_kind in NAMED_ACTORS:
+                ids.add(row.actor_id)
+            if row.aggregate_type in NAMED_AGGREGATES:
+                ids.add(str(row.aggregate_id))
+        return self.known_names.of(ids)
 
     def _read(
         self, rows: Sequence[IndexRow], *, tolerant: bool
@@ -422,8 +452,13 @@ class Audit:
         )
 
 
-def _event_view(row: IndexRow, event: Any) -> AuditEventView:
+def _event_view(
+    row: IndexRow, event: Any, names: dict[str, str | None]
+) -> AuditEventView:
     actor = getattr(event, "actor", None)
+    named_actor = row.actor_id is not None and row.actor_kind in NAMED_ACTORS
+    actor_name = names.get(str(row.actor_id)) if named_actor else None
+    named_aggregate = row.aggregate_type in NAMED_AGGREGATES
     return AuditEventView(
         position=row.position,
         aggregate_id=row.aggregate_id,
@@ -431,10 +466,13 @@ def _event_view(row: IndexRow, event: Any) -> AuditEventView:
         version=row.version,
         event_type=row.event_type,
         occurred_at=row.occurred_at,
-        actor=ActorView(row.actor_kind, row.actor_id),
+        actor=ActorView(row.actor_kind, row.actor_id, actor_name),
         request_id=None if actor is None else actor.request_id,
         ip=None if actor is None else actor.ip,
         data=event_data(event),
+        aggregate_username=(
+            names.get(str(row.aggregate_id)) if named_aggregate else None
+        ),
     )
 
 

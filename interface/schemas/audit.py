@@ -203,10 +203,20 @@ class AggregateStateArgsSchema(ma.Schema):
 
 
 class ActorSchema(ma.Schema):
-    """Who acted (``system`` for automatic actions)."""
+    """Who acted (``system`` for automatic actions), by id and, for a person,
+    by login name."""
 
     kind = ma.fields.String(required=True)
     id = ma.fields.String(required=True, allow_none=True)
+    username = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The login name of the person who acted (seller, "
+            "sub-account or staff); null for services, the system, anonymous "
+            "callers and ids of no known account."
+        },
+    )
 
 
 class AuditEventSchema(ma.Schema):
@@ -214,6 +224,14 @@ class AuditEventSchema(ma.Schema):
 
     position = ma.fields.Integer(required=True)
     aggregate_id = ma.fields.UUID(required=True)
+    aggregate_username = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The login name of the account the event belongs to "
+            "(a seller, sub-account or staff account); null for other aggregates."
+        },
+    )
     aggregate_type = ma.fields.String(required=True)
     version = ma.fields.Integer(required=True)
     event_type = ma.fields.String(required=True)

@@ -26,6 +26,7 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 ITEM_FIELDS = {
     "position",
     "aggregate_id",
+    "aggregate_username",
     "aggregate_type",
     "version",
     "event_type",
@@ -99,7 +100,8 @@ def test_an_auditor_lists_every_event_with_its_actor_and_redacted_data(
     assert first["aggregate_id"] == shop["id"]
     assert (first["aggregate_type"], first["version"]) == ("SellerAccount", 1)
     assert first["event_type"] == "SellerAccount.Registered"
-    assert first["actor"] == {"kind": "anonymous", "id": None}
+    assert first["actor"] == {"kind": "anonymous", "id": None, "username": None}
+    assert first["aggregate_username"] == "Shop.One"
     assert RFC3339.match(first["occurred_at"])
     assert first["data"]["password_hash"] == "[redacted]"
     assert first["data"]["username"] == "Shop.One"
@@ -146,7 +148,11 @@ def test_the_filters_narrow_the_list(client, auditor, shop):
     assert [(i["event_type"], i["aggregate_id"]) for i in items] == [
         ("PasswordChanged", shop["id"])
     ]
-    assert items[0]["actor"] == {"kind": "seller", "id": shop["id"]}
+    assert items[0]["actor"] == {
+        "kind": "seller",
+        "id": shop["id"],
+        "username": "Shop.One",
+    }
 
 
 @pytest.mark.parametrize(

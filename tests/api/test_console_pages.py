@@ -252,3 +252,22 @@ def test_an_auditor_replays_a_shop_at_a_moment_typed_in_the_browser(
     assert response.status_code == 200, html
     assert shop["id"] in html
     assert "&#34;status&#34;: &#34;active&#34;" in html or '"status": "active"' in html
+
+
+def test_an_auditor_sees_names_beside_the_ids_on_the_event_pages(
+    client, clock, auditor
+):
+    shop = register(client, "Shop.One")
+    token_of(client, username="Shop.One")
+    sign_in(client, clock, "auditor.one", auditor)
+
+    listed = client.get(f"/console/audit/events?aggregate_id={shop['id']}")
+    replayed = client.get(f"/console/audit/aggregates/{shop['id']}")
+    trail = client.get("/console/audit/events?aggregate_type=AuditTrail")
+
+    for page in (listed, replayed):
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200, html
+        assert '<span class="name">Shop.One</span>' in html or "Shop.One <code>" in html
+        assert shop["id"][:12] in html
+    assert '<span class="name">auditor.one</span>' in trail.get_data(as_text=True)

@@ -281,10 +281,15 @@ def test_the_audit_view_shows_who_decided_what(client, services, clock, engine, 
     ).get_json()["items"]
 
     received, decided = events
-    assert received["actor"] == {"kind": "service", "id": engine["id"]}
+    assert received["actor"] == {
+        "kind": "service",
+        "id": engine["id"],
+        "username": None,
+    }
     assert decided["actor"] == {
         "kind": "sub_account",
         "id": specialist["id"],
+        "username": "e.order_fulfilment_specialist",
     }
     assert decided["occurred_at"] == "2026-03-03T14:02:00.000000Z"
     assert {k: decided["data"][k] for k in ("decision", "note", "penalty_waived")} == {

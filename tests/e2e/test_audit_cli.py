@@ -57,15 +57,17 @@ def test_export_writes_csv_to_standard_output(settings, history):
 
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0])[:11] == [
+    assert list(rows[0])[:13] == [
         "position",
         "aggregate_id",
+        "aggregate_username",
         "aggregate_type",
         "version",
         "event_type",
         "occurred_at",
         "actor_kind",
         "actor_id",
+        "actor_username",
         "request_id",
         "ip",
         "unreadable",
@@ -74,6 +76,10 @@ def test_export_writes_csv_to_standard_output(settings, history):
     assert rows[0]["event_type"] == "SellerAccount.Registered"
     assert rows[0]["occurred_at"].endswith("Z")
     assert rows[0]["data.username"] == "Shop.One"
+    assert rows[0]["aggregate_username"] == "Shop.One"
+    sellers = [r for r in rows if r["actor_kind"] == "seller"]
+    assert sellers
+    assert all(r["actor_username"] for r in sellers)
     assert rows[0]["data.password_hash"] == "[redacted]"
     assert [r for r in rows if r["data.role"] == "finance_specialist"]
     assert [s for s in history.secrets if s in result.stdout] == []
