@@ -1,6 +1,6 @@
 """The support and audit console: server-rendered pages for platform staff."""
 
-from interface.console import audit, platform, sign_in, support
+from interface.console import audit, passkeys, platform, sign_in, support
 from interface.console.base import blp
 
-__all__ = ["audit", "blp", "platform", "sign_in", "support"]
+__all__ = ["audit", "blp", "passkeys", "platform", "sign_in", "support"]

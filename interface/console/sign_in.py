@@ -115,7 +115,7 @@ def sign_in_with_passkey() -> Response:
     as ``POST /sessions/challenge`` with a ``credential``)."""
     check_csrf(browser_csrf())
     next_path = safe_next(request.form.get("next"))
-    credential = _credential(request.form.get("credential", ""))
+    credential = credential_from_form()
     if credential is None:
         # Nothing signed was sent: no guess was made, nothing is counted.
         return _second_step_page(next_path, HTTPStatus.UNPROCESSABLE_ENTITY, NO_PASSKEY)
@@ -197,9 +197,10 @@ def _challenge_id() -> str:
     return request.cookies.get(CHALLENGE_COOKIE, "")[:200]
 
 
-def _credential(text: str) -> dict[str, Any] | None:
-    """The passkey's answer as the page's script sent it; None when nothing
-    usable was sent (the use case checks everything inside)."""
+def credential_from_form() -> dict[str, Any] | None:
+    """The browser's passkey answer as the page's script put it in the form;
+    None when nothing usable was sent (the use case checks what is inside)."""
+    text = request.form.get("credential", "")
     if not text or len(text) > CREDENTIAL_LIMIT:
         return None
     try:

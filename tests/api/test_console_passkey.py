@@ -17,7 +17,7 @@ import pytest
 from domain.roles import StaffRole
 from tests.api.helpers import bearer, register, token_of
 from tests.api.principals import OPERATOR, STAFF_PASSWORD, enable_staff_two_step
-from tests.api.test_console_pages import csrf_of, staff
+from tests.api.test_console_pages import csrf_of, sign_in, staff
 from tests.api.test_passkeys import add_passkey
 from tests.passkey_authenticator import SoftAuthenticator, b64url
 
@@ -271,3 +271,118 @@ def test_a_lapsed_sign_in_starts_again(client, agent, clock, authenticator):
     assert console_cookie(late) is None
     assert 'name="password"' in late.get_data(as_text=True)
     assert again.status_code == 302
+
+
+# Adding a passkey in the console
+
+CREATION = re.compile(r'data-passkey-creation="([^"]+)"')
+CHALLENGE = re.compile(r'name="challenge_id" value="([^"]+)"')
+
+
+@pytest.fixture
+def coded(client, services, clock) -> str:
+    """A support agent with an authenticator app, signed in to the console."""
+    secret = staff(client, services, clock, "agent.code", StaffRole.SUPPORT_AGENT)
+    done = sign_in(client, clock, "agent.code", secret)
+    assert done.status_code == 302
+    return secret
+
+
+def start_adding(client: Any, name: str = "Desk laptop"):
+    listed = client.get("/console/passkeys")
+    return client.post(
+        "/console/passkeys/options",
+        data={"name": name, "csrf": csrf_of(listed.get_data(as_text=True))},
+    )
+
+
+def finish_adding(client: Any, started: Any, credential: Any, **extra: str):
+    html = started.get_data(as_text=True)
+    found = CHALLENGE.search(html)
+    assert found, html
+    return client.post(
+        "/console/passkeys",
+        data={
+            "csrf": csrf_of(html),
+            "challenge_id": found.group(1),
+            "name": "Desk laptop",
+            "credential": json.dumps(credential),
+            **extra,
+        },
+    )
+
+
+def creation_options(started: Any) -> dict[str, Any]:
+    found = CREATION.search(started.get_data(as_text=True))
+    assert found, started.get_data(as_text=True)
+    return dict(json.loads(unescape(found.group(1))))
+
+
+def test_a_staff_member_adds_a_passkey_in_the_console_and_signs_in_with_it(
+    client, clock, coded, authenticator
+):
+    before = client.get("/console/passkeys").get_data(as_text=True)
+    started = start_adding(client)
+    added = finish_adding(
+        client, started, authenticator.create(creation_options(started))
+    )
+    listed = client.get("/console/passkeys").get_data(as_text=True)
+    out = client.post("/console/sign-out", data={"csrf": csrf_of(listed)})
+    page = second_step_page(client, "agent.code")
+    done = post_passkey(client, page, authenticator.get(options_of(page)))
+
+    assert "You have no passkey yet" in before
+    assert started.status_code == 200
+    assert "script-src 'self'" in started.headers["Content-Security-Policy"]
+    assert added.status_code == 302
+    assert added.headers["Location"] == "/console/passkeys"
+    assert "Desk laptop" in listed
+    assert out.status_code == 302
+    html = page.get_data(as_text=True)
+    assert "Sign in with a passkey" in html
+    assert 'name="code"' in html  # the code is still offered too
+    assert done.status_code == 302, done.get_data(as_text=True)
+    assert client.get("/console/queue").status_code == 200
+
+
+def test_adding_a_passkey_needs_a_recent_sign_in(client, clock, coded, authenticator):
+    started = start_adding(client)
+    credential = authenticator.create(creation_options(started))
+    clock.advance(minutes=6)  # SELLERGUARD_STEP_UP_MAX_AGE is 5 minutes
+
+    listed = client.get("/console/passkeys").get_data(as_text=True)
+    late = finish_adding(client, started, credential)
+    again = start_adding(client)
+
+    assert "sign out, sign in again" in listed
+    assert 'name="name"' not in listed
+    assert late.status_code == again.status_code == 401
+    assert "data-passkey-creation" not in again.get_data(as_text=True)
+    assert "You have no passkey yet" in client.get("/console/passkeys").get_data(
+        as_text=True
+    )
+
+
+def test_a_passkey_made_for_a_phishing_site_is_not_added(
+    client, clock, coded, authenticator
+):
+    started = start_adding(client)
+    phished = authenticator.create(
+        creation_options(started), origin="https://se11erguard-console.example"
+    )
+
+    refused = finish_adding(client, started, phished)
+    forged = finish_adding(
+        client,
+        start_adding(client),
+        authenticator.create(creation_options(started)),
+        csrf="forged",
+    )
+    too_long = start_adding(client, name="x" * 65)
+
+    assert refused.status_code == 422
+    assert forged.status_code == 403
+    assert too_long.status_code == 422
+    assert "You have no passkey yet" in client.get("/console/passkeys").get_data(
+        as_text=True
+    )

@@ -1,10 +1,10 @@
-"""Signing in to the console with a passkey, in a real browser.
+"""Passkeys in the console, in a real browser.
 
 Debian's Chromium (Playwright) against ``sellerguard serve``, with Chromium's
 DevTools virtual authenticator (CTAP2, internal, resident keys, user
-verification) behind the real ``navigator.credentials`` API. The passkeys
-are added through the API from a page on the same origin (the console adds
-none), then the console's own second-step page and script use them.
+verification) behind the real ``navigator.credentials`` API. An agent adds a
+passkey in the console and signs in with it; a colleague's passkey (added
+through the API from a page on the same origin) is refused in its place.
 Screenshots go to ``tests/artifacts/console/``.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.console_browser import STAFF_PASSWORD, shot
+from tests.console_browser import STAFF_PASSWORD, Staff, shot
 from tests.e2e.test_passkey_in_browser import PAGE as API_PAGE
 from tests.e2e_helpers import SELLERGUARD, call, free_port, running_server, settings_env
 
@@ -95,12 +95,12 @@ def password_step(page: Any, origin: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", STAFF_PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_selector("form.passkey")
+    page.wait_for_url(f"{origin}/console/sign-in/code**")
 
 
-def test_staff_sign_in_to_the_console_with_password_and_passkey(console, browser):
+def test_staff_add_a_passkey_in_the_console_and_sign_in_with_it(console, browser):
     base, origin, env = console
-    agent = staff_token(base, env, "agent.key")
+    agent = Staff(base, env, "agent.key", "support_agent")  # with a code
     colleague = staff_token(base, env, "agent.other")
     context = browser.new_context()
     page = context.new_page()
@@ -125,13 +125,28 @@ def test_staff_sign_in_to_the_console_with_password_and_passkey(console, browser
             }
         },
     )["authenticatorId"]
-    # Both agents' passkeys end up in this one browser (a shared desk).
+    # The colleague's passkey is in this browser too (a shared desk).
     add_passkey(page, colleague, "Colleague's laptop")
     (colleagues_passkey,) = credential_ids(devtools, authenticator)
-    add_passkey(page, agent, "Desk laptop")
+
+    # The agent signs in with a code and adds a passkey in the console.
+    password_step(page, origin, "agent.key")
+    page.fill("input[name=code]", agent.next_code())
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{origin}/console/queue")
+    page.click("nav >> text=Passkeys")
+    page.fill("input[name=name]", "Desk laptop")
+    page.click("button:has-text('Continue')")
+    shot(page, "passkey-add")
+    page.click("button:has-text('Create the passkey')")
+    page.wait_for_url(f"{origin}/console/passkeys")
+    listed = page.inner_text("table.passkeys")
+    shot(page, "passkeys")
+    page.click("button:has-text('Sign out')")
 
     # The colleague's passkey, answering agent.key's sign-in: refused.
     password_step(page, origin, "agent.key")
+    page.wait_for_selector("form.passkey")
     second_step = page.inner_text("main")
     shot(page, "second-step-passkey")
     page.evaluate(SWAP_PASSKEY, [colleagues_passkey])
@@ -158,10 +173,13 @@ def test_staff_sign_in_to_the_console_with_password_and_passkey(console, browser
         f"{base}/api/v1/me/passkeys",
         headers={"Authorization": f"Bearer {token}"},
     )
+    held = credential_ids(devtools, authenticator)
     context.close()
 
+    assert "Desk laptop" in listed
+    assert len(held) == 2  # the authenticator made the agent's passkey
     assert "Sign in with a passkey" in second_step
-    assert "authenticator app" not in second_step  # a passkey is its only step
+    assert "authenticator app" in second_step  # the code is still offered
     assert refused_at.endswith("/console/sign-in/passkey")
     assert "sg_console" not in refused_cookies
     assert injected["ran"] is False
