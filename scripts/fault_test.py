@@ -74,10 +74,13 @@ BLOCK_BODY = {"reason": "fraudulent_order", "scope": "this_id", "duration": "90d
 class Server:
     """``sellerguard serve`` in a process group of its own, on a fixed port."""
 
-    def __init__(self, env: dict[str, str], port: int, workers: int) -> None:
+    def __init__(
+        self, env: dict[str, str], port: int, workers: int, name: str = "server"
+    ) -> None:
         self.env = env
         self.port = port
         self.workers = workers
+        self.name = name  # its log files: <name>-<start>.log
         self.log_dir = Path(env["SELLERGUARD_DATA_DIR"]).parent
         self.starts = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -86,7 +89,7 @@ class Server:
         """Start and wait until it answers; returns the seconds that took."""
         began = time.monotonic()
         self.starts += 1
-        log = (self.log_dir / f"server-{self.starts}.log").open("wb")
+        log = (self.log_dir / f"{self.name}-{self.starts}.log").open("wb")
         command = [SELLERGUARD, "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(
             [*command, "--workers", str(self.workers)],
@@ -150,12 +153,12 @@ class Server:
             self.process.wait(timeout=10)
 
     def log_tail(self, lines: int = 40) -> str:
-        logs = sorted(self.log_dir.glob("server-*.log"))
+        logs = sorted(self.log_dir.glob(f"{self.name}-*.log"))
         text = "".join(p.read_text(errors="replace") for p in logs)
         return "\n".join(text.splitlines()[-lines:])
 
     def tracebacks(self) -> int:
-        logs = self.log_dir.glob("server-*.log")
+        logs = self.log_dir.glob(f"{self.name}-*.log")
         return sum(p.read_text(errors="replace").count("Traceback") for p in logs)
 
 

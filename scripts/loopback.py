@@ -54,12 +54,17 @@ class Http:
         self.connection: http.client.HTTPConnection | None = None
 
     def call(
-        self, method: str, path: str, body: Any = None, token: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Answer | str:
         """Status and JSON body, or how the connection failed: "refused" (the
         request never reached a server) or "cut off" (it may have been handled).
         """
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(headers or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         data = None if body is None else json.dumps(body)

@@ -99,6 +99,10 @@ class TcpProxy:
         self._refuse_after_fault = then_refuse
         return self.fault_fired
 
+    def disarm(self) -> None:
+        """Forget a fault that has not fired."""
+        self._fault = None
+
     @property
     def refusing(self) -> bool:
         """Whether connections are refused (after :meth:`refuse`)."""
