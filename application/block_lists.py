@@ -300,6 +300,24 @@ class BlockLists:
         """The platform lifts a shop's block; the shop is alerted."""
         self._lift(seller_id, buyer, lambda b, at: b.override(buyer, reason, actor, at))
 
+    def shop_name(self, seller_id: UUID) -> str:
+        """The login name of a shop the platform is about to act on, so the
+        person acting sees which shop an id stands for before confirming."""
+        seller = self.ledger.peek(seller_id, SellerAccount)
+        if seller is None:
+            raise ShopNotFoundError(str(seller_id))
+        return seller.username
+
+    def block_in_force(self, seller_id: UUID, buyer: str) -> BlockEntry:
+        """A shop's block of exactly this buyer, as it stands before the
+        platform lifts it."""
+        blocks = self.ledger.peek(block_list_id(seller_id), BlockList)
+        now = self.clock.now()
+        found = [b for b in blocks.active(now) if b.buyer == buyer] if blocks else []
+        if not found:
+            raise NotBlockedError(buyer)
+        return self._entry(found[0])
+
     def set_blocking_access(
         self, seller_id: UUID, granted: bool, reason: str, actor: Actor
     ) -> None:

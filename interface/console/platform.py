@@ -99,11 +99,13 @@ def override_block() -> Response:
     body = OverrideForm().load(_form("seller_id", "buyer", "reason"))
     seller_id, buyer, reason = body["seller_id"], body["buyer"], body["reason"]
     if not _confirmed():
+        shops = services().block_lists
         return _confirm(
             "override",
             "console.override_block",
             {"seller_id": str(seller_id), "buyer": buyer, "reason": reason},
-            seller_id=seller_id,
+            shop=shops.shop_name(seller_id),
+            block=shops.block_in_force(seller_id, buyer),
             buyer=buyer,
             reason=reason,
         )
@@ -126,7 +128,7 @@ def blocking_access() -> Response:
             "revoke",
             "console.blocking_access",
             {"seller_id": str(seller_id), "granted": "false", "reason": body["reason"]},
-            seller_id=seller_id,
+            shop=services().block_lists.shop_name(seller_id),
             reason=body["reason"],
         )
     services().block_lists.set_blocking_access(

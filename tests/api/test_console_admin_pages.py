@@ -69,7 +69,10 @@ def test_lifting_a_block_is_confirmed_first_then_the_shop_is_alerted(
     asked = post(client, "/console/blocks/override", "/console/blocks", **fields)
 
     assert asked.status_code == 200
-    assert "Confirm: lift this block?" in asked.get_data(as_text=True)
+    confirmation = asked.get_data(as_text=True)
+    assert "Confirm: lift this block?" in confirmation
+    assert "from <strong>Shop.One</strong> again" in confirmation
+    assert "fake review" in confirmation
     assert blocked_buyers(client, shop) == ["Fake_Reviewer"]
     done = client.post(
         "/console/blocks/override",
@@ -182,7 +185,10 @@ def test_a_bad_form_says_which_field_and_changes_nothing(
     assert block(client, shop, "C").status_code == 201
 
 
-def test_an_unknown_shop_is_refused_on_a_page(client, admin):
+@pytest.mark.parametrize("confirmed", ["yes", ""])
+def test_an_unknown_shop_is_refused_before_or_after_confirming(
+    client, admin, confirmed
+):
     response = post(
         client,
         "/console/blocks/access",
@@ -190,11 +196,30 @@ def test_an_unknown_shop_is_refused_on_a_page(client, admin):
         seller_id="00000000-0000-4000-8000-000000000000",
         granted="false",
         reason="abuse",
-        confirmed="yes",
+        confirmed=confirmed,
     )
 
     assert response.status_code == 404
     assert "That did not work" in response.get_data(as_text=True)
+
+
+def test_lifting_a_block_that_is_not_in_force_is_refused_before_confirming(
+    client, admin, shop
+):
+    block(client, shop, "Other_Buyer")
+
+    response = post(
+        client,
+        "/console/blocks/override",
+        "/console/blocks",
+        seller_id=shop["id"],
+        buyer="other_buyer",  # names match exactly, letter case included
+        reason="a mistake",
+    )
+
+    assert response.status_code == 404
+    assert "Confirm" not in response.get_data(as_text=True)
+    assert blocked_buyers(client, shop) == ["Other_Buyer"]
 
 
 def test_a_form_without_its_csrf_token_changes_nothing(client, admin, shop):
