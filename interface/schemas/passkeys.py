@@ -7,10 +7,11 @@ import marshmallow as ma
 from interface.schemas.fields import Pattern, Timestamp
 
 CHALLENGE_ID = ma.validate.Length(1, 200)
-# A printable name of 1 to 64 characters (no control characters).
+# A printable name of 1 to 64 characters (no control characters), with at
+# least one that shows (a control character is not whitespace to ``\S``).
 PASSKEY_NAME = ma.validate.And(
     ma.validate.Length(1, 64),
-    Pattern(r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"),
+    Pattern(r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"),
 )
 
 

@@ -246,6 +246,22 @@ def test_a_passkey_can_be_renamed(client, token, authenticator):
     assert [p["name"] for p in listed(client, token)] == ["Old laptop"]
 
 
+@pytest.mark.parametrize("name", ["\x07", "  ", "Laptop\n", "\x1b[31mRed", ""])
+def test_a_name_without_anything_that_shows_or_with_control_characters_is_refused(
+    client, token, authenticator, name
+):
+    created = add_passkey(client, token, authenticator)
+
+    renamed = client.patch(
+        f"/api/v1/me/passkeys/{created['id']}",
+        headers=bearer(token),
+        json={"name": name},
+    )
+
+    assert renamed.status_code == 422
+    assert [p["name"] for p in listed(client, token)] == ["Laptop"]
+
+
 def test_removing_a_passkey_alerts_mails_and_ends_other_sessions(
     client, token, authenticator, services, smtp_relay
 ):
