@@ -219,6 +219,36 @@ def test_wrong_passkeys_lock_the_second_step_like_wrong_codes(
     assert outcomes(client, agent)[0] == "locked"
 
 
+def test_wrong_codes_and_wrong_passkeys_count_towards_one_lock(
+    client, services, clock, authenticator
+):
+    token = passkey_staff(client, services, "agent.both", authenticator)
+    enable_staff_two_step(client, token, clock)
+    thief = SoftAuthenticator()
+    passkey_staff(client, services, "agent.other", thief)
+    page = second_step_page(client, "agent.both")
+    for wrong in ("000000", "111111", "222222", "333333", "444444"):
+        page = client.post(
+            "/console/sign-in/code",
+            data={"code": wrong, "csrf": csrf_of(page.get_data(as_text=True))},
+        )
+        assert page.status_code == 401
+    page = second_step_page(client, "agent.both")  # five void a challenge
+    foreign = {"id": b64url(thief.only().id)}
+    for _ in range(5):
+        signed = thief.get({**options_of(page), "allowCredentials": [foreign]})
+        page = post_passkey(client, page, signed)
+        assert page.status_code == 401
+
+    page = second_step_page(client, "agent.both")
+    right = post_passkey(client, page, authenticator.get(options_of(page)))
+
+    assert right.status_code == 401
+    assert console_cookie(right) is None
+    assert outcomes(client, token).count("second_step_failed") == 10
+    assert outcomes(client, token)[0] == "locked"
+
+
 def test_a_post_without_a_signed_answer_changes_nothing(client, agent):
     page = second_step_page(client, "agent.key")
 
@@ -337,6 +367,11 @@ def test_a_staff_member_adds_a_passkey_in_the_console_and_signs_in_with_it(
     assert added.status_code == 302
     assert added.headers["Location"] == "/console/passkeys"
     assert "Desk laptop" in listed
+    assert "<script" not in listed  # the list runs no script
+    assert (
+        "script-src"
+        not in client.get("/console/passkeys").headers["Content-Security-Policy"]
+    )
     assert out.status_code == 302
     html = page.get_data(as_text=True)
     assert "Sign in with a passkey" in html
