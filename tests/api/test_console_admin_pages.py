@@ -242,8 +242,15 @@ def test_the_admin_sees_staff_and_keys_without_a_secret(client, services, admin)
         "checkout", ["blocklist:check"], OPERATOR
     )
 
-    staff_page = client.get("/console/staff").get_data(as_text=True)
+    staff_response = client.get("/console/staff")
+    staff_page = staff_response.get_data(as_text=True)
     keys_page = client.get("/console/service-keys").get_data(as_text=True)
+    blocks_page = client.get("/console/blocks").get_data(as_text=True)
+
+    assert staff_response.headers["Cache-Control"] == "no-store"
+    for html in (staff_page, keys_page, blocks_page):
+        assert "<script" not in html
+        assert "style=" not in html
 
     assert "admin.one" in staff_page
     assert "platform admin" in staff_page
