@@ -2,9 +2,10 @@
 
 One row per event, an index for each filter auditors use and one on
 ``(aggregate_id, occurred_at, version)`` for "as it stood at that moment";
-the aggregates' types; and the tracking position, moved in the same
-transaction as the rows it covers (compare-and-set), so each event is indexed
-exactly once even when several processes follow the log.
+the aggregates' types; time marks, where a filter by time starts reading;
+and the tracking position, moved in the same transaction as the rows it
+covers (compare-and-set), so each event is indexed exactly once even when
+several processes follow the log.
 """
 
 from __future__ import annotations
@@ -57,6 +58,29 @@ INDEXES = (
     ("by_time", "occurred_at, position"),
 )
 
+# Time marks: the latest time recorded at or before a position (the log's
+# high water), kept at most one per MARK_SPACING positions. Every event at or
+# before a mark happened no later than its high water, so a read of the
+# events since a moment starts after the last mark whose high water is
+# earlier: a window late in a large log costs what one early in it does,
+# instead of a read of every event before it. The high water only rises, so
+# an event recorded after others with an earlier time (a slow process, a
+# clock behind) is never skipped; a clock far behind only makes the read
+# start earlier.
+MARK_SPACING = 1000
+# The high water after a page: the last mark's, else (the first page, or an
+# index made before marks were kept) the latest time in the index.
+HIGH_WATER = (
+    "SELECT {greatest}({mark}, COALESCE("
+    "(SELECT high_water FROM {marks} ORDER BY position DESC LIMIT 1), "
+    "(SELECT max(occurred_at) FROM {index})))"
+)
+# The last mark before a moment: an index seek (the high water only rises).
+FLOOR = (
+    "SELECT position FROM {marks} WHERE high_water < {mark} "
+    "ORDER BY high_water DESC, position DESC LIMIT 1"
+)
+
 SQLITE_SCHEMA = (
     """CREATE TABLE IF NOT EXISTS audit_index (
         position INTEGER PRIMARY KEY,
@@ -80,6 +104,12 @@ SQLITE_SCHEMA = (
         projection TEXT PRIMARY KEY,
         position INTEGER NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS audit_time_marks (
+        position INTEGER PRIMARY KEY,
+        high_water INTEGER NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS audit_time_marks_by_high_water "
+    "ON audit_time_marks (high_water, position)",
 )
 
 
@@ -99,6 +129,11 @@ WINDOW_COUNT = (
     "SELECT count(*) FROM (SELECT 1 FROM {index} "
     "WHERE occurred_at >= {mark} AND occurred_at < {mark} LIMIT {mark}) AS w"
 )
+
+
+def _bucket_start(position: int) -> int:
+    """The position before the first of the mark spacing's bucket it falls in."""
+    return (position - 1) // MARK_SPACING * MARK_SPACING
 
 
 def _time_only(filters: AuditFilters) -> bool:
@@ -208,7 +243,38 @@ class SQLiteAuditStore:
                 ],
             )
             c.executemany(self.INSERT_TYPE, [(i.bytes, t) for i, t in aggregates])
+            if rows:
+                newest = max(_micros(r.occurred_at) for r in rows)
+                self._mark(c, to_position, newest)
         return True
+
+    def _mark(self, c: Any, position: int, newest: int) -> None:
+        """The high water at ``position``, replacing its bucket's earlier mark."""
+        (high_water,) = c.execute(
+            HIGH_WATER.format(
+                greatest="max", mark="?", marks="audit_time_marks", index="audit_index"
+            ),
+            (newest,),
+        ).fetchone()
+        c.execute(
+            "DELETE FROM audit_time_marks WHERE position > ?",
+            (_bucket_start(position),),
+        )
+        c.execute(
+            "INSERT INTO audit_time_marks (position, high_water) VALUES (?, ?)",
+            (position, high_water),
+        )
+
+    def _floor(self, since: datetime) -> int:
+        """A position at or before which every event happened before ``since``."""
+        row = (
+            self._file.connection()
+            .execute(
+                FLOOR.format(marks="audit_time_marks", mark="?"), (_micros(since),)
+            )
+            .fetchone()
+        )
+        return 0 if row is None else int(row[0])
 
     def aggregate_types(self, aggregate_ids: Collection[UUID]) -> dict[UUID, str]:
         ids = [i.bytes for i in aggregate_ids]
@@ -241,6 +307,8 @@ class SQLiteAuditStore:
                 [p for (p,) in positions],
             ).fetchall()
         else:
+            if filters.since is not None:
+                after = max(after, self._floor(filters.since))
             conditions, params = _where(filters, after, stop, "?")
             query = (
                 f"SELECT {COLUMNS} FROM audit_index "  # noqa: S608 - fixed names only
@@ -303,6 +371,7 @@ class SQLiteAuditStore:
             )
             c.execute("DELETE FROM audit_index")
             c.execute("DELETE FROM audit_aggregates")
+            c.execute("DELETE FROM audit_time_marks")
 
     def close(self) -> None:
         """Close every thread's connection; the store cannot be used afterwards."""
@@ -326,6 +395,7 @@ class PostgresAuditStore:
             "index": sql.Identifier(schema, "sellerguard_audit_index"),
             "aggregates": sql.Identifier(schema, "sellerguard_audit_aggregates"),
             "tracking": sql.Identifier(schema, "sellerguard_audit_tracking"),
+            "marks": sql.Identifier(schema, "sellerguard_audit_time_marks"),
         }
         self._sql = {
             name: sql.SQL(text).format(**self._names) for name, text in _PG.items()
@@ -337,7 +407,13 @@ class PostgresAuditStore:
     def create_tables(self) -> None:
         """Create the tables and indexes when missing (run by ``sellerguard init``)."""
         with self.pool.connection() as conn:
-            for name in ("create_index", "create_aggregates", "create_tracking"):
+            for name in (
+                "create_index",
+                "create_aggregates",
+                "create_tracking",
+                "create_marks",
+                "create_marks_index",
+            ):
                 conn.execute(self._sql[name])
             for name, columns in INDEXES:
                 conn.execute(
@@ -386,6 +462,13 @@ class PostgresAuditStore:
                     )
             if aggregates:
                 cur.executemany(self._sql["insert_type"], list(aggregates))
+            if rows:
+                newest = max(r.occurred_at for r in rows)
+                (high_water,) = cur.execute(
+                    self._sql["high_water"], (newest,)
+                ).fetchone()
+                cur.execute(self._sql["unmark"], (_bucket_start(to_position),))
+                cur.execute(self._sql["mark"], (to_position, high_water))
         return True
 
     def aggregate_types(self, aggregate_ids: Collection[UUID]) -> dict[UUID, str]:
@@ -398,6 +481,9 @@ class PostgresAuditStore:
     ) -> list[IndexRow]:
         with self.pool.connection() as conn:
             by_time = _time_only(filters) and self._small_window(conn, filters)
+            if filters.since is not None and not by_time:
+                floor = conn.execute(self._sql["floor"], (filters.since,)).fetchone()
+                after = max(after, 0 if floor is None else int(floor[0]))
             conditions, params = _where(filters, after, stop, "%s", by_time=by_time)
             text = (
                 # The window's positions through the time index, then the rows.
@@ -486,7 +572,21 @@ _PG = {
     "WHERE aggregate_id = %s AND occurred_at <= %s "
     "ORDER BY occurred_at DESC, version DESC LIMIT 1",
     "reset_tracking": "DELETE FROM {tracking} WHERE projection = %s",
-    "reset_rows": "TRUNCATE {index}, {aggregates}",
+    "reset_rows": "TRUNCATE {index}, {aggregates}, {marks}",
+    "create_marks": """CREATE TABLE IF NOT EXISTS {marks} (
+        position BIGINT PRIMARY KEY,
+        high_water TIMESTAMPTZ NOT NULL)""",
+    "create_marks_index": "CREATE INDEX IF NOT EXISTS "
+    "sellerguard_audit_time_marks_by_high_water ON {marks} (high_water, position)",
+    "high_water": HIGH_WATER.format(
+        greatest="GREATEST",
+        mark="%s",
+        marks="{marks}",
+        index="{index}",
+    ),
+    "unmark": "DELETE FROM {marks} WHERE position > %s",
+    "mark": "INSERT INTO {marks} (position, high_water) VALUES (%s, %s)",
+    "floor": FLOOR.format(marks="{marks}", mark="%s"),
 }
 
 
