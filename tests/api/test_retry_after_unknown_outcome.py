@@ -182,3 +182,19 @@ def test_another_sellers_same_key_does_not_find_the_account(
     assert theirs.get_json()["code"] == "username_taken"
     assert employees(client, other) == []
     assert [name for _, name in employees(client, seller)] == ["Emp.Unsure"]
+
+
+def test_a_key_reused_after_its_24_hours_is_a_new_request_not_the_old_account(
+    client, clock
+):
+    """The id derives from the key's claim, and a claim ends with the key's
+    lifetime: the same key a day later never answers the old account."""
+    first = register_seller(client)
+    clock.advance(hours=24, minutes=1)
+
+    later = register_seller(client)
+
+    assert first.status_code == 201
+    assert later.status_code == 409
+    assert later.get_json()["code"] == "username_taken"
+    assert first.get_json()["id"] not in later.get_data(as_text=True)
