@@ -60,21 +60,36 @@ def account_view(account: SignInAccount, position: int = 0) -> AccountView:
 
 def username_of(ledger: Ledger, account_id: UUID | str | None) -> str | None:
     """The login name of a person's account (names never change), or None."""
-    try:
-        found = ledger.peek(UUID(str(account_id)), SignInAccount)
-    except ValueError:  # not an id: a service, the system
-        return None
-    return None if found is None else found.username
+    return usernames_of(ledger, [str(account_id)]).get(str(account_id))
+
+
+def usernames_of(ledger: Ledger, account_ids: Iterable[str]) -> dict[str, str | None]:
+    """The login name of each id (``None`` where it is no person's account).
+
+    A login name is set when the account is created and never changes, so
+    the accounts' first events say it: one query of the store for them all.
+    """
+    ids: dict[str, UUID | None] = {}
+    for account_id in account_ids:
+        try:
+            ids[account_id] = UUID(account_id)
+        except ValueError:  # not an id: a service, the system
+            ids[account_id] = None
+    uuids = [i for i in ids.values() if i is not None]
+    created = ledger.histories(uuids, SignInAccount, up_to_version=1)
+    names = {h.aggregate.id: h.aggregate.username for h in created}
+    return {a: None if i is None else names.get(i) for a, i in ids.items()}
 
 
 class KnownNames:
     """Login names by account id, each looked up in the store once.
 
-    A page of the history names the same few people again and again; since
-    a login name never changes (and an id that is no account never becomes
-    one), each id is looked up with :func:`username_of` the first time it
-    is asked for only. A record that does not open leaves the name unknown
-    (``None``) and is asked again next time: a name is never worth an error.
+    A page of the history names the same people again and again, and up to
+    500 different ones: the ids not known yet are looked up together
+    (:func:`usernames_of`, one query), then kept, since a login name never
+    changes and an id that is no account never becomes one. Where a record
+    does not open, each id is tried alone, and those that fail stay unknown
+    (``None``) and are asked again next time: a name is never worth an error.
     """
 
     def __init__(self, ledger: Ledger, size: int = NAME_CACHE_SIZE) -> None:
@@ -87,22 +102,31 @@ class KnownNames:
         """The login name of each id (``None`` where it is no known account)."""
         wanted = set(account_ids)
         known = {i: self._names[i] for i in wanted if i in self._names}
-        for account_id in wanted - known.keys():
-            known[account_id] = self._look_up(account_id)
-        return known
+        missing = wanted - known.keys()
+        if missing:
+            found = self._look_up(missing)
+            self._keep(found)
+            known |= found
+        return {i: known.get(i) for i in wanted}
 
-    def _look_up(self, account_id: str) -> str | None:
+    def _look_up(self, account_ids: set[str]) -> dict[str, str | None]:
         try:
-            name = username_of(self.ledger, account_id)
-        except Exception as error:
-            logger.warning(
-                "no login name for %s: its record does not open (%s)",
-                account_id,
-                type(error).__name__,
-            )
-            return None
+            return usernames_of(self.ledger, account_ids)
+        except Exception:
+            found: dict[str, str | None] = {}
+            for account_id in account_ids:
+                try:
+                    found |= usernames_of(self.ledger, [account_id])
+                except Exception as error:
+                    logger.warning(
+                        "no login name for %s: its record does not open (%s)",
+                        account_id,
+                        type(error).__name__,
+                    )
+            return found
+
+    def _keep(self, found: dict[str, str | None]) -> None:
         with self._lock:
-            if len(self._names) >= self.size:
+            if len(self._names) + len(found) > self.size:
                 self._names.clear()
-            self._names[account_id] = name
-        return name
+            self._names.update(found)

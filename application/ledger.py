@@ -220,18 +220,26 @@ class Ledger(Application[UUID]):
             return None
 
     def histories(
-        self, aggregate_ids: Sequence[UUID], kind: type[A]
+        self,
+        aggregate_ids: Sequence[UUID],
+        kind: type[A],
+        up_to_version: int | None = None,
     ) -> list[History[A]]:
-        """Each ``kind`` with every event of it, in the order asked for.
+        """Each ``kind`` with every event of it (up to that version, if
+        given), in the order asked for.
 
         One query of the store where it can (``EventHistories``), instead of a
         load per aggregate; ids of no ``kind`` are left out.
         """
         ids = list(dict.fromkeys(aggregate_ids))
         if self._histories is None:
-            stored = [s for i in ids for s in self.recorder.select_events(i)]
+            stored = [
+                s
+                for i in ids
+                for s in self.recorder.select_events(i, lte=up_to_version)
+            ]
         else:
-            stored = list(self._histories.select(self.recorder, ids))
+            stored = list(self._histories.select(self.recorder, ids, up_to_version))
         events: dict[UUID | str, list[Any]] = {i: [] for i in ids}
         for record in stored:
             events[record.originator_id].append(self.mapper.to_domain_event(record))

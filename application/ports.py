@@ -253,9 +253,13 @@ class EventHistories(Protocol):
     """The stored events of several aggregates, read from the store at once."""
 
     def select(
-        self, recorder: AggregateRecorder, originator_ids: Sequence[UUID]
+        self,
+        recorder: AggregateRecorder,
+        originator_ids: Sequence[UUID],
+        up_to_version: int | None = None,
     ) -> Sequence[StoredEvent]:
-        """Every stored event of those aggregates, each one's in version order."""
+        """Every stored event of those aggregates (up to that version, if
+        given), each one's in version order."""
         ...
 
 

@@ -15,6 +15,11 @@ takes them, see ``store_env``). Then:
    (medians of 201 loads each).
    Measured twice: the load itself, and the whole ``Audit.state()`` use case,
    which also records the read on the reader's trail.
+3. Pages of 500 registrations (``Audit.events`` by time, 500 different
+   sellers a page, the worst case for naming them): each page read with
+   nobody's name known yet (a page not read before, names and aggregates
+   cached by nobody), read again (names known), and without names at all
+   (what the page cost before names were shown). Reported, no budget.
 
     .venv/bin/python scripts/bench_audit.py [--events 200000] [--rounds 5]
 """
@@ -22,6 +27,7 @@ takes them, see ``store_env``). Then:
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import statistics
 import tempfile
@@ -34,14 +40,16 @@ from uuid import UUID, uuid4
 
 from eventsourcing.cryptography import AESCipher
 
+from application.accounts import KnownNames
 from application.audit import Audit
-from application.audit_index import AuditIndexer
+from application.audit_index import AuditFilters, AuditIndexer
 from application.ledger import Ledger
 from domain.actor import Actor, ActorKind
 from domain.seller_account import SellerAccount
 from domain.username import Username
 from domain.username_index import UsernameIndex
 from infrastructure.audit_store import SQLiteAuditStore
+from infrastructure.event_histories import StoredHistories
 from infrastructure.event_store import ENCRYPTED_AND_COMPRESSED
 
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$" + "h" * 43
@@ -210,11 +218,59 @@ def as_of_loads(audit: Audit, big: Any, small: Any, loads: int) -> None:
         )
 
 
+class NoNames:
+    """The page without names: what it cost before they were shown."""
+
+    def of(self, account_ids: Any) -> dict[str, str | None]:
+        return {}
+
+
+def page_reads(ledger: Ledger, audit: Audit, rounds: int) -> None:
+    """Pages of 500 registrations: names unknown, known, and not shown.
+
+    Each round reads a page no round read before, so neither the names nor
+    the accounts (the repository's cache) are known when it is first read.
+    """
+    registrations = AuditFilters(event_type="SellerAccount.Registered")
+    first = audit.store.select(registrations, 0, 1)[0].position
+    named = audit.known_names
+    cold: list[tuple[float, float]] = []
+    warm: list[tuple[float, float]] = []
+    bare: list[tuple[float, float]] = []
+    for n in range(rounds):
+        read = functools.partial(
+            audit._page, registrations, first + 1000 * (n + 1), 500
+        )
+        audit.known_names = KnownNames(ledger)  # a page nobody read yet
+        *t, page = cpu_timed(read)
+        assert len(page.items) == 500
+        assert page.items[0].aggregate_username
+        cold.append((t[0], t[1]))
+        *t, _ = cpu_timed(read)
+        warm.append((t[0], t[1]))
+        audit.known_names = NoNames()  # type: ignore[assignment]
+        *t, _ = cpu_timed(read)
+        bare.append((t[0], t[1]))
+        audit.known_names = named
+    for label, times in (
+        ("names not known yet", cold),
+        ("names known", warm),
+        ("no names", bare),
+    ):
+        wall = statistics.median(t[0] for t in times) * 1000
+        cpu = statistics.median(t[1] for t in times) * 1000
+        print(
+            f"page of 500 registrations, {label}: {wall:.1f} ms (CPU {cpu:.1f} ms; "
+            f"median of {rounds})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--loads", type=int, default=LOADS, help="loads per median")
+    parser.add_argument("--pages", type=int, default=21, help="pages per median")
     parser.add_argument(
         "--as-configured",
         action="store_true",
@@ -223,7 +279,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger(
-            env=store_env(Path(tmp) / "events.sqlite", snapshots=not args.as_configured)
+            env=store_env(
+                Path(tmp) / "events.sqlite", snapshots=not args.as_configured
+            ),
+            histories=StoredHistories(),  # as the product reads many at once
         )
         store = SQLiteAuditStore(Path(tmp) / "audit.sqlite")
         indexer = AuditIndexer(ledger, store)
@@ -236,6 +295,7 @@ def main() -> None:
         print(f"filled in {time.perf_counter() - started:.1f} s")
         rebuild_rounds(ledger, indexer, args.rounds)
         as_of_loads(audit, big, small, args.loads)
+        page_reads(ledger, audit, args.pages)
         store.close()
         ledger.close()
 

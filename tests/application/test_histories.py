@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import pytest
 
+from application.accounts import usernames_of
 from domain.actor import Actor, ActorKind
 from domain.seller_account import SellerAccount
 from domain.sign_in import Attempt
@@ -52,3 +53,27 @@ def test_the_store_is_asked_once_not_once_per_aggregate(services, sellers, monke
     monkeypatch.setattr(services.ledger.recorder, "select_events", one_at_a_time)
 
     assert len(services.ledger.histories(sellers, SellerAccount)) == 3
+
+
+def test_up_to_a_version_each_comes_back_as_it_stood_then(services, sellers):
+    histories = services.ledger.histories(sellers, SellerAccount, up_to_version=1)
+
+    assert [h.aggregate.id for h in histories] == sellers
+    assert {h.aggregate.version for h in histories} == {1}
+    assert [h.aggregate.username for h in histories] == ["Shop.0", "Shop.1", "Shop.2"]
+    # Shop.1 signed in since; its first event alone is read.
+    assert services.ledger.load(sellers[1], SellerAccount).version > 1
+
+
+def test_names_of_many_accounts_are_read_in_one_query(services, sellers, monkeypatch):
+    def one_at_a_time(*args, **kwargs):
+        raise AssertionError("read one aggregate at a time")
+
+    monkeypatch.setattr(services.ledger.recorder, "select_events", one_at_a_time)
+    monkeypatch.setattr(services.ledger.repository, "get", one_at_a_time)
+    ids = [str(i) for i in sellers]
+
+    names = usernames_of(services.ledger, [*ids, str(uuid4()), "cli:root"])
+
+    assert [names[i] for i in ids] == ["Shop.0", "Shop.1", "Shop.2"]
+    assert list(names.values())[3:] == [None, None]
