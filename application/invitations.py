@@ -9,13 +9,18 @@ that opens the account, and a token names the one account it was made for.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
-from application.accounts import AccountView, account_view
+from eventsourcing.application import AggregateNotFoundError
+
+from application.accounts import AccountView, account_view, username_of
 from application.credentials import Credentials
 from application.ledger import Ledger
+from application.notices import Invitation
 from application.ports import Clock, LinkKeys
 from application.principals import BearerToken, UnauthorizedError, digest
 from domain.actor import Actor
@@ -48,6 +53,27 @@ class InvitationLinks:
         """A fresh invitation id and the hash of its token, for the event."""
         invitation_id = uuid4().hex
         return invitation_id, digest(self.token(account_id, invitation_id).value)
+
+
+def invitation_of(ledger: Ledger) -> Callable[[Any], Invitation]:
+    """What a mail about an employee's event names: the shop, by its login
+    name (names never change), and the employee's role as the event left it
+    (so a rebuilt outbox words the mail the same)."""
+
+    def of(event: Any) -> Invitation:
+        try:
+            account: object = ledger.repository.get(
+                event.originator_id, version=event.originator_version
+            )
+        except AggregateNotFoundError:
+            return Invitation(None, None)
+        if not isinstance(account, SubAccount):
+            return Invitation(None, None)
+        return Invitation(
+            username_of(ledger, account.seller_id), str(account.role.value)
+        )
+
+    return of
 
 
 def invite(

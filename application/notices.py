@@ -7,6 +7,7 @@ filled in only when the mail is sent, so neither is ever stored with it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,9 @@ class Notice:
     body: str
     link: str | None = None
     link_subject: str | None = None  # which invitation a link opens (not secret)
+
+
+Notices = Callable[[Any], list[Notice]]
 
 
 def recovery_notices(event: Any) -> list[Notice]:
@@ -279,39 +283,83 @@ def passkey_notices(event: Any) -> list[Notice]:
 
 
 INVITATION_TOPICS = (SubAccount.Invited.TOPIC, TwoStepDisabled.TOPIC)
+NOT_FROM_THE_SHOP = (
+    "Besides the shop's name, nothing the shop wrote is ever put in this mail, "
+    "and we never ask for a password or a code by mail. If you do not work for "
+    "{shop}, ignore it: the link expires unused."
+)
 INVITED_BECAUSE = {
     "created": (
-        "You are invited to your employer's seller centre",
-        "Your employer created an account for you. Choose your password with "
-        "this link, meant for you alone. It works once, for 72 hours:",
+        "You are invited to the seller centre of {name}",
+        "The owner of {shop} created an account for you{as_role}. " + NOT_FROM_THE_SHOP,
+        "Choose your password with this link, meant for you alone. It works "
+        "once, for 72 hours:",
     ),
     "resent": (
-        "Your invitation to the seller centre",
-        "Here is a new link to choose your password; any link sent before no "
-        "longer works. It works once, for 72 hours:",
+        "Your invitation to the seller centre of {name}",
+        "The owner of {shop} sent you a new invitation{as_role}; any link sent "
+        "before no longer works. " + NOT_FROM_THE_SHOP,
+        "Choose your password with this link, meant for you alone. It works "
+        "once, for 72 hours:",
     ),
     "password_reset": (
-        "Choose a new password for the seller centre",
-        "The shop's owner reset your password: your old one no longer signs "
-        "in and your sessions ended. Choose a new one with this link. It works "
-        "once, for 72 hours:",
+        "Choose a new password for the seller centre of {name}",
+        "The owner of {shop} reset your password: your old one no longer signs in "
+        "and your sessions ended. " + NOT_FROM_THE_SHOP,
+        "Choose a new one with this link. It works once, for 72 hours:",
     ),
 }
 
 
-def invitation_notices(event: Any) -> list[Notice]:
-    """The mails to an employee about their invitation or a reset by the owner."""
-    if isinstance(event, SubAccount.Invited):
-        subject, body = INVITED_BECAUSE.get(event.reason, INVITED_BECAUSE["resent"])
-        return [Notice(REGISTERED, subject, body, INVITATION, event.invitation_id)]
-    if isinstance(event, TwoStepDisabled) and event.reason == "reset_by_owner":
-        return [
-            Notice(
-                REGISTERED,
-                "Your two-step verification was reset",
-                "The shop's owner reset your two-step verification and your "
-                "sessions ended. Set it up again with your authenticator app "
-                "after you sign in. If you did not ask for this, tell the owner.",
+@dataclass(frozen=True)
+class Invitation:
+    """What a mail to an employee may name: the shop's login name and the role.
+
+    Nothing the inviter typed freely (the employee's name and address, a
+    note) goes in: a shop could otherwise dress its mail as the platform's.
+    A login name is short ASCII with no spaces, slashes or look-alike letters.
+    """
+
+    shop: str | None
+    role: str | None
+
+
+def invitation_notices(invitation_of: Callable[[Any], Invitation]) -> Notices:
+    """The mails to an employee about their invitation or a reset by the
+    owner, naming the shop and the role (``invitation_of`` finds them)."""
+
+    def notices(event: Any) -> list[Notice]:
+        if isinstance(event, SubAccount.Invited):
+            words = _invitation_words(invitation_of(event))
+            subject, lead, ask = (
+                text.format(**words)
+                for text in INVITED_BECAUSE.get(event.reason, INVITED_BECAUSE["resent"])
             )
-        ]
-    return []
+            body = f"{lead}\n\n{ask}"
+            return [Notice(REGISTERED, subject, body, INVITATION, event.invitation_id)]
+        if isinstance(event, TwoStepDisabled) and event.reason == "reset_by_owner":
+            words = _invitation_words(invitation_of(event))
+            return [
+                Notice(
+                    REGISTERED,
+                    "Your two-step verification for {name} was reset".format(**words),
+                    "The owner of {shop} reset your two-step verification and your "
+                    "sessions ended. Set it up again with your authenticator app "
+                    "after you sign in. If you did not ask for this, tell the "
+                    "owner.".format(**words),
+                )
+            ]
+        return []
+
+    return notices
+
+
+def _invitation_words(invitation: Invitation) -> dict[str, str]:
+    """The words the mail's sentences are made of (never free text)."""
+    role = invitation.role
+    shop = invitation.shop
+    return {
+        "shop": f'the shop "{shop}"' if shop else "the shop",
+        "name": f'"{shop}"' if shop else "your employer",
+        "as_role": f" as {role.replace('_', ' ')}" if role else "",
+    }

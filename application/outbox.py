@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from itertools import groupby
 from typing import Any
 from uuid import UUID
@@ -23,7 +22,7 @@ from application.notices import (
     OBJECTION,
     RESET,
     UPLOAD,
-    Notice,
+    Notices,
     recovery_notices,
 )
 from application.ports import Notifier
@@ -38,8 +37,6 @@ OUTBOX = "outbox"
 ALL = "all"
 BATCH = 500
 LEASE = 60  # seconds one process may send before another may take over
-
-Notices = Callable[[Any], list[Notice]]
 
 
 class Outbox:

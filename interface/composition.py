@@ -17,7 +17,7 @@ from application.credentials import Credentials
 from application.follower_watch import FollowerWatch, lag_check
 from application.idempotency import Idempotency
 from application.inactivity_sweep import InactivitySweep
-from application.invitations import InvitationLinks, Invitations
+from application.invitations import InvitationLinks, Invitations, invitation_of
 from application.ledger import Ledger
 from application.log_follower import LogFollower, Step
 from application.login_names import LoginNames
@@ -213,7 +213,7 @@ def build_services(
             Outbox(
                 (PAYOUT_TOPICS, payout_notices),
                 (PASSKEY_TOPICS, passkey_notices),
-                (INVITATION_TOPICS, invitation_notices),
+                (INVITATION_TOPICS, invitation_notices(invitation_of(ledger))),
             ),
             SecurityCenterViews(ledger),
             StoreActivity(StoreDirectory(ledger).store_of),

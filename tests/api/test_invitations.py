@@ -222,7 +222,9 @@ def test_an_owner_reset_of_the_password_invites_again_and_ends_sessions(
     assert reset.get_json()["status"] == "invited"
     assert client.get("/api/v1/me", headers=bearer(employee)).status_code == 401
     assert login(client, username="anna", password=CHOSEN).status_code == 401
-    assert letters[-1].subject == "Choose a new password for the seller centre"
+    assert letters[-1].subject == (
+        'Choose a new password for the seller centre of "Shop.One"'
+    )
     assert accept(
         client, letters[-1].token("/invitation"), OTHER_CHOSEN
     ).status_code == (200)
@@ -266,8 +268,9 @@ def test_an_owner_reset_of_two_step_clears_it_and_tells_the_employee(
     assert reset.status_code == 200
     assert client.get("/api/v1/me", headers=bearer(employee)).status_code == 401
     assert login(client, username="anna", password=CHOSEN).status_code == 201
-    subjects = [m.subject for m in mail("anna@example.com")]
-    assert "Your two-step verification was reset" in subjects
+    letter = mail("anna@example.com")[-1]
+    assert letter.subject == 'Your two-step verification for "Shop.One" was reset'
+    assert letter.body.startswith('The owner of the shop "Shop.One" reset your')
 
 
 def test_a_shop_that_requires_two_step_holds_employees_to_enrolling(
@@ -357,3 +360,60 @@ def test_the_owner_is_alerted_when_an_employee_joins_and_when_the_rule_changes(
     assert details["sub_account_policy_changed"] == (
         "Two-step verification is now required of every sub-account."
     )
+
+
+def test_the_invitation_names_the_shop_who_invited_and_the_role(client, token, mail):
+    invite(client, token)
+    (letter,) = mail("anna@example.com")
+
+    assert letter.subject == 'You are invited to the seller centre of "Shop.One"'
+    assert letter.body.startswith(
+        'The owner of the shop "Shop.One" created an account for you as '
+        "finance specialist."
+    )
+    assert "never ask for a password or a code" in letter.body
+
+
+def test_a_resent_invitation_names_the_role_the_employee_has_now(client, token, mail):
+    anna = invite(client, token)
+    changed = client.patch(
+        f"/api/v1/sub-accounts/{anna['id']}",
+        headers=bearer(token),
+        json={"role": "customer_service_agent"},
+    )
+    resend = client.post(
+        f"/api/v1/sub-accounts/{anna['id']}/invitation", headers=bearer(token)
+    )
+    assert (changed.status_code, resend.status_code) == (200, 200)
+
+    first, resent = mail("anna@example.com")
+
+    assert "as finance specialist." in first.body
+    assert resent.subject == 'Your invitation to the seller centre of "Shop.One"'
+    assert "as customer service agent;" in resent.body
+
+
+def test_the_invitation_carries_nothing_else_the_inviter_typed(client, token, mail):
+    """A shop dressing its mail as the platform's: the employee's login name
+    and address are the inviter's words, and a note field does not exist."""
+    lure = "Verify-Your-Bank"
+    noted = client.post(
+        "/api/v1/sub-accounts",
+        headers=bearer(token),
+        json={
+            "username": "bob",
+            "email": "bob@example.com",
+            "role": "finance_specialist",
+            "note": "Urgent: confirm your bank details at http://evil.example",
+        },
+    )
+    invite(client, token, username=lure)
+
+    (letter,) = mail(f"{lure}@example.com")
+    text = f"{letter.subject}\n{letter.body}"
+
+    assert noted.status_code == 422
+    assert mail("bob@example.com") == []
+    assert lure.lower() not in text.lower()
+    assert "example.com" not in text.replace(letter.links()[0], "")
+    assert len(letter.links()) == 1

@@ -15,7 +15,7 @@ from tests.smtp_relay import SmtpRelay
 
 OWNER_PASSWORD = "Corr3ct-Horse!Battery"
 CHOSEN = "Bl0ssom-Tide!Harbor"
-INVITED_SUBJECT = "You are invited to your employer's seller centre"
+INVITED_SUBJECT = 'You are invited to the seller centre of "corner.shop"'
 
 
 def invitation_mail(relay: SmtpRelay, to: str):
