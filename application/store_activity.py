@@ -54,6 +54,18 @@ class StoreDirectory:
         self.ledger = ledger
         self._stores: dict[UUID, UUID | None] = {}
 
+    def learn(self, account_id: UUID, store_id: UUID) -> None:
+        """Remember an account's store as its created event names it.
+
+        Following the log, every new account is learnt this way, so the
+        directory loads an account only after a restart (or once forgotten):
+        one load per new account was a quarter of the follower's time on
+        PostgreSQL.
+        """
+        if len(self._stores) >= DIRECTORY_SIZE:
+            self._stores.clear()
+        self._stores[account_id] = store_id
+
     def store_of(self, account_id: UUID) -> UUID | None:
         """The seller id of a seller or sub-account; None for anything else."""
         if account_id not in self._stores:
@@ -76,10 +88,20 @@ class StoreActivity:
     views = (ACTIVITY,)
     topics: tuple[str, ...] = ()  # an operation may be any event
 
-    def __init__(self, store_of: Callable[[UUID], UUID | None]) -> None:
+    def __init__(
+        self,
+        store_of: Callable[[UUID], UUID | None],
+        learn: Callable[[UUID, UUID], None] | None = None,
+    ) -> None:
         self.store_of = store_of
+        self.learn = learn
 
     def changes(self, event: Any, position: int) -> list[Change]:
+        if self.learn is not None:
+            if isinstance(event, SellerAccount.Registered):
+                self.learn(event.originator_id, event.originator_id)
+            elif isinstance(event, SubAccount.Created):
+                self.learn(event.originator_id, event.seller_id)
         if isinstance(
             event, SellerAccount.InactivityNoticed | SellerAccount.StoreClosed
         ):

@@ -201,6 +201,7 @@ def build_services(
     links = RecoveryLinks(link_keys, settings.reset_url)
     invitation_links = InvitationLinks(link_keys, settings.invitation_url)
     directory = AccountDirectory(lambda email: link_keys.derive("account-email", email))
+    stores = StoreDirectory(ledger)  # which store each account belongs to
     read_models = ReadModels(
         ledger,
         views,
@@ -216,7 +217,7 @@ def build_services(
                 (INVITATION_TOPICS, invitation_notices(invitation_of(ledger))),
             ),
             SecurityCenterViews(ledger),
-            StoreActivity(StoreDirectory(ledger).store_of),
+            StoreActivity(stores.store_of, stores.learn),
             directory,
             PlatformDirectory(),
         ],
