@@ -7,10 +7,14 @@ from typing import Any
 
 from domain.actor import Actor, ActorKind
 from domain.roles import Role, StaffRole
-from infrastructure.totp import Totp
-from tests.api.helpers import bearer, register, token_of
+from tests.api.helpers import (
+    EMPLOYEE_PASSWORD,
+    bearer,
+    enrol_two_step,
+    register,
+    token_of,
+)
 
-EMPLOYEE_PASSWORD = "Bl0ssom-Tide!Harbor"
 STAFF_PASSWORD = "Qu1et-Orchard!Signal"
 OPERATOR = Actor(ActorKind.SYSTEM, "cli:test")
 
@@ -24,16 +28,7 @@ class Cast:
 
 
 def enable_staff_two_step(client: Any, token: str, clock: Any) -> None:
-    totp = Totp()
-    secret = client.post("/api/v1/me/two-step", headers=bearer(token)).get_json()[
-        "secret"
-    ]
-    response = client.post(
-        "/api/v1/me/two-step/confirm",
-        headers=bearer(token),
-        json={"code": totp.code_at(secret, clock.now())},
-    )
-    assert response.status_code == 200
+    enrol_two_step(client, token, clock)
 
 
 def staff_token(

@@ -5,29 +5,16 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from infrastructure.totp import Totp
 from tests.api.helpers import (
     NEW_PASSWORD,
     PASSWORD,
     bearer,
     login,
-    register,
     token_of,
 )
 
 TOTP = Totp()
-
-
-@pytest.fixture
-def seller(client):
-    return register(client)
-
-
-@pytest.fixture
-def token(client, seller):
-    return token_of(client)
 
 
 def enable_two_step(client, token, clock):

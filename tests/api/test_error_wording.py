@@ -11,51 +11,21 @@ from __future__ import annotations
 
 import pytest
 
-from infrastructure.totp import Totp
 from tests.api.helpers import (
-    OWNER_IP,
+    EMPLOYEE_PASSWORD,
     PASSWORD,
+    TOTP,
+    WRONG,
     bearer,
+    challenge,
+    hire,
     login,
     reauthenticate,
-    register,
     token_of,
+    turn_on_two_step,
 )
 
-TOTP = Totp()
-WRONG = "Wrong-Pass-1!x"
-EMPLOYEE_PASSWORD = "Bl0ssom-Tide!Harbor"
 MARKER = "zz-sentinel-9"
-
-
-@pytest.fixture
-def seller(client):
-    return register(client)
-
-
-@pytest.fixture
-def token(client, seller):
-    return token_of(client)
-
-
-def turn_on_two_step(client, token, clock):
-    secret = client.post("/api/v1/me/two-step", headers=bearer(token)).get_json()[
-        "secret"
-    ]
-    confirm = client.post(
-        "/api/v1/me/two-step/confirm",
-        headers=bearer(token),
-        json={"code": TOTP.code_at(secret, clock.now())},
-    )
-    assert confirm.status_code == 200
-    clock.advance(seconds=30)
-    return secret
-
-
-def challenge(client, ip=OWNER_IP):
-    response = login(client, ip=ip)
-    assert response.status_code == 202
-    return response.get_json()["challenge_id"]
 
 
 def shown_as_by_the_app(code, separator):
@@ -63,16 +33,7 @@ def shown_as_by_the_app(code, separator):
 
 
 def test_every_wrong_sign_in_is_told_alike_to_wait_15_minutes(client, token):
-    created = client.post(
-        "/api/v1/sub-accounts",
-        headers=bearer(token),
-        json={
-            "username": "anna",
-            "email": "anna@example.com",
-            "role": "finance_specialist",
-            "password": EMPLOYEE_PASSWORD,
-        },
-    ).get_json()
+    created = hire(client, token)
     client.post(
         f"/api/v1/sub-accounts/{created['id']}/deactivate",
         headers=bearer(token),
@@ -134,7 +95,7 @@ def test_a_wrong_code_on_reauthentication_is_403_invalid_code(client, token, clo
 
 
 def test_a_wrong_code_turning_two_step_off_is_403_invalid_code(client, token, clock):
-    secret = turn_on_two_step(client, token, clock)
+    secret = turn_on_two_step(client, token, clock).secret
     reauthenticate(client, token, code=TOTP.code_at(secret, clock.now()))
     clock.advance(seconds=30)
 
@@ -153,7 +114,7 @@ def test_a_wrong_code_turning_two_step_off_is_403_invalid_code(client, token, cl
 def test_a_sign_in_code_typed_as_the_app_shows_it_is_accepted(
     client, token, clock, separator
 ):
-    secret = turn_on_two_step(client, token, clock)
+    secret = turn_on_two_step(client, token, clock).secret
     code = shown_as_by_the_app(TOTP.code_at(secret, clock.now()), separator)
 
     response = client.post(
@@ -181,12 +142,7 @@ def test_confirming_two_step_accepts_a_grouped_code(client, token, clock):
 
 
 def test_a_recovery_code_typed_with_spaces_still_signs_in(client, token, clock):
-    enrolment = client.post("/api/v1/me/two-step", headers=bearer(token)).get_json()
-    codes = client.post(
-        "/api/v1/me/two-step/confirm",
-        headers=bearer(token),
-        json={"code": TOTP.code_at(enrolment["secret"], clock.now())},
-    ).get_json()["recovery_codes"]
+    codes = turn_on_two_step(client, token, clock).recovery_codes
 
     response = client.post(
         "/api/v1/sessions/challenge",
@@ -240,16 +196,7 @@ def test_a_refusal_names_the_permission_it_needed(client, token):
 
 
 def test_an_employee_is_told_which_permission_the_role_lacks(client, token):
-    client.post(
-        "/api/v1/sub-accounts",
-        headers=bearer(token),
-        json={
-            "username": "anna",
-            "email": "anna@example.com",
-            "role": "finance_specialist",
-            "password": EMPLOYEE_PASSWORD,
-        },
-    )
+    hire(client, token)
     employee = token_of(client, username="anna", password=EMPLOYEE_PASSWORD)
 
     response = client.get("/api/v1/sub-accounts", headers=bearer(employee))

@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import pytest
 
-from infrastructure.totp import Totp
 from tests.api.helpers import (
     NEW_PASSWORD,
     OWNER_IP,
     PASSWORD,
+    TOTP,
+    WRONG,
+    answer,
     bearer,
+    challenge,
     login,
     register,
     token_of,
+    turn_on_two_step,
 )
-
-TOTP = Totp()
-WRONG = "Wrong-Pass-1!x"
-
-
-@pytest.fixture
-def seller(client):
-    return register(client)
 
 
 @pytest.fixture
@@ -46,34 +42,6 @@ def outcomes(client, token):
         "/api/v1/me/logins", headers=bearer(token), query_string={"limit": 500}
     ).get_json()["items"]
     return [i["outcome"] for i in items]
-
-
-def turn_on_two_step(client, token, clock):
-    secret = client.post("/api/v1/me/two-step", headers=bearer(token)).get_json()[
-        "secret"
-    ]
-    confirm = client.post(
-        "/api/v1/me/two-step/confirm",
-        headers=bearer(token),
-        json={"code": TOTP.code_at(secret, clock.now())},
-    )
-    assert confirm.status_code == 200
-    clock.advance(seconds=30)
-    return secret
-
-
-def challenge(client, ip):
-    response = login(client, ip=ip, device_id=None)
-    assert response.status_code == 202, response.get_json()
-    return response.get_json()["challenge_id"]
-
-
-def answer(client, challenge_id, code, ip=OWNER_IP):
-    return client.post(
-        "/api/v1/sessions/challenge",
-        json={"challenge_id": challenge_id, "code": code},
-        environ_base={"REMOTE_ADDR": ip},
-    )
 
 
 def guess_codes(client, secret, clock, ip_of=lambda n: OWNER_IP):
@@ -98,7 +66,7 @@ def wrong_code(secret, clock):
 
 def test_code_guessing_across_challenges_locks_the_second_step(client, owner, clock):
     token, _ = owner
-    secret = turn_on_two_step(client, token, clock)
+    secret = turn_on_two_step(client, token, clock).secret
     statuses = guess_codes(client, secret, clock, lambda n: f"203.0.113.{n}")
 
     right = answer(
@@ -112,7 +80,7 @@ def test_code_guessing_across_challenges_locks_the_second_step(client, owner, cl
 
 def test_the_locked_second_step_opens_after_fifteen_minutes(client, owner, clock):
     token, _ = owner
-    secret = turn_on_two_step(client, token, clock)
+    secret = turn_on_two_step(client, token, clock).secret
     guess_codes(client, secret, clock)
 
     clock.advance(minutes=14)
@@ -130,7 +98,7 @@ def test_the_locked_second_step_opens_after_fifteen_minutes(client, owner, clock
 
 def test_a_second_lock_within_a_day_lasts_twice_as_long(client, owner, clock):
     token, _ = owner
-    secret = turn_on_two_step(client, token, clock)
+    secret = turn_on_two_step(client, token, clock).secret
     for _ in range(2):
         guess_codes(client, secret, clock)
         clock.advance(minutes=16)
@@ -150,7 +118,7 @@ def test_a_second_lock_within_a_day_lasts_twice_as_long(client, owner, clock):
 
 def test_a_failed_second_step_alerts_the_owner_at_most_hourly(client, owner, clock):
     token, _ = owner
-    secret = turn_on_two_step(client, token, clock)
+    secret = turn_on_two_step(client, token, clock).secret
 
     for _ in range(3):
         answer(client, challenge(client, "203.0.113.7"), wrong_code(secret, clock))
@@ -171,7 +139,7 @@ def test_a_failed_second_step_alerts_the_owner_at_most_hourly(client, owner, clo
 
 def test_codes_refused_while_locked_are_in_the_history_as_locked(client, owner, clock):
     token, _ = owner
-    secret = turn_on_two_step(client, token, clock)
+    secret = turn_on_two_step(client, token, clock).secret
     guess_codes(client, secret, clock)
 
     answer(client, challenge(client, OWNER_IP), TOTP.code_at(secret, clock.now()))
@@ -281,7 +249,7 @@ def test_guessing_the_password_with_a_stolen_session_ends_it(client, owner):
 
 def test_guessing_codes_with_a_stolen_session_ends_it(client, owner, clock):
     token, _ = owner
-    secret = turn_on_two_step(client, token, clock)
+    secret = turn_on_two_step(client, token, clock).secret
     thief = client.post(
         "/api/v1/sessions/challenge",
         json={
@@ -399,7 +367,7 @@ def test_ending_a_session_forgets_its_device(client, owner):
 
 def test_a_device_presented_to_the_challenge_stays_known(client, owner, clock):
     token, device_token = owner
-    secret = turn_on_two_step(client, token, clock)
+    secret = turn_on_two_step(client, token, clock).secret
     response = login(client, device_token=device_token)
     grant = answer(
         client, response.get_json()["challenge_id"], TOTP.code_at(secret, clock.now())

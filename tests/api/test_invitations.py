@@ -11,7 +11,7 @@ import pytest
 
 from infrastructure.notifier import SmtpNotifier
 from infrastructure.totp import Totp
-from tests.api.helpers import bearer, login, register, token_of
+from tests.api.helpers import bearer, hire, login, register, token_of
 
 TOTP = Totp()
 CHOSEN = "Bl0ssom-Tide!Harbor"
@@ -37,17 +37,7 @@ def token(client):
 
 
 def invite(client, token, username="anna"):
-    response = client.post(
-        "/api/v1/sub-accounts",
-        headers=bearer(token),
-        json={
-            "username": username,
-            "email": f"{username}@example.com",
-            "role": "finance_specialist",
-        },
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+    return hire(client, token, username, password=None)
 
 
 def link_token(mail, username="anna"):

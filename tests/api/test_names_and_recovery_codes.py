@@ -7,65 +7,26 @@ recovery codes are left, and a new set replaces the old one.
 
 from __future__ import annotations
 
-import pytest
-
 from domain.roles import StaffRole
-from infrastructure.totp import Totp
-from tests.api.helpers import OWNER_IP, bearer, login, register, token_of
+from tests.api.helpers import (
+    EMPLOYEE_PASSWORD,
+    answer,
+    bearer,
+    challenge,
+    hire,
+    token_of,
+    turn_on_two_step,
+)
 from tests.api.principals import staff_token
-
-TOTP = Totp()
-EMPLOYEE_PASSWORD = "Bl0ssom-Tide!Harbor"
-
-
-@pytest.fixture
-def seller(client):
-    return register(client)
-
-
-@pytest.fixture
-def token(client, seller):
-    return token_of(client)
-
-
-def hire(client, token, username="anna", role="finance_specialist"):
-    response = client.post(
-        "/api/v1/sub-accounts",
-        headers=bearer(token),
-        json={
-            "username": username,
-            "email": f"{username}@example.com",
-            "role": role,
-            "password": EMPLOYEE_PASSWORD,
-        },
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
 
 
 def alerts(client, token):
     return client.get("/api/v1/me/alerts", headers=bearer(token)).get_json()["items"]
 
 
-def turn_on_two_step(client, token, clock):
-    secret = client.post("/api/v1/me/two-step", headers=bearer(token)).get_json()[
-        "secret"
-    ]
-    confirmed = client.post(
-        "/api/v1/me/two-step/confirm",
-        headers=bearer(token),
-        json={"code": TOTP.code_at(secret, clock.now())},
-    )
-    assert confirmed.status_code == 200
-    clock.advance(seconds=30)
-    return secret, confirmed.get_json()["recovery_codes"]
-
-
-def answer(client, code, ip=OWNER_IP):
-    challenge = login(client, ip=ip).get_json()["challenge_id"]
-    return client.post(
-        "/api/v1/sessions/challenge", json={"challenge_id": challenge, "code": code}
-    )
+def signed_in_with(client, code):
+    """A sign-in from a new device, its challenge answered with ``code``."""
+    return answer(client, challenge(client), code)
 
 
 def test_alerts_name_the_sub_account_not_its_id(client, token):
@@ -135,7 +96,7 @@ def test_me_counts_the_recovery_codes_left(client, token, clock):
     off = client.get("/api/v1/me", headers=bearer(token)).get_json()
     _, codes = turn_on_two_step(client, token, clock)
     fresh = client.get("/api/v1/me", headers=bearer(token)).get_json()
-    signed_in = answer(client, codes[0]).get_json()["token"]
+    signed_in = signed_in_with(client, codes[0]).get_json()["token"]
 
     after_one = client.get("/api/v1/me", headers=bearer(signed_in)).get_json()
 
@@ -147,7 +108,7 @@ def test_me_counts_the_recovery_codes_left(client, token, clock):
 def test_new_recovery_codes_replace_the_old_ones(client, token, clock):
     _, old = turn_on_two_step(client, token, clock)
     clock.advance(seconds=60)
-    token = answer(client, old[0]).get_json()["token"]
+    token = signed_in_with(client, old[0]).get_json()["token"]
 
     response = client.post("/api/v1/me/two-step/recovery-codes", headers=bearer(token))
 
@@ -155,8 +116,8 @@ def test_new_recovery_codes_replace_the_old_ones(client, token, clock):
     assert response.status_code == 200
     assert len(set(new)) == 10
     assert not set(new) & set(old)
-    assert answer(client, old[1]).get_json()["code"] == "invalid_code"
-    assert answer(client, new[0]).status_code == 201
+    assert signed_in_with(client, old[1]).get_json()["code"] == "invalid_code"
+    assert signed_in_with(client, new[0]).status_code == 201
     me = client.get("/api/v1/me", headers=bearer(token)).get_json()
     assert me["recovery_codes_left"] == 9
     assert "recovery_codes_regenerated" in [a["kind"] for a in alerts(client, token)]
@@ -173,7 +134,7 @@ def test_renewing_recovery_codes_needs_a_recent_sign_in(client, token, clock):
         "reauthentication_required",
     )
     clock.advance(seconds=30)
-    assert answer(client, old[0]).status_code == 201  # the old codes still work
+    assert signed_in_with(client, old[0]).status_code == 201  # the old codes still work
 
 
 def test_renewing_recovery_codes_without_two_step_is_409(client, token):
