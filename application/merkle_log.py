@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
@@ -34,6 +34,8 @@ from application.log_check import (
     leaf_hashes,
 )
 from application.merkle import (
+    Node,
+    Nodes,
     RightEdge,
     consistency_ranges,
     inclusion_ranges,
@@ -51,6 +53,51 @@ CHECKPOINT_EVERY = 1_000
 CHECKPOINT_MAX_AGE = timedelta(seconds=1)
 LAST_POSITION = 2**63 - 1
 SIGNATURE_ALGORITHM = "Ed25519"
+
+
+# Proofs keep the nodes this high in memory once read: complete subtrees of
+# 1,024 leaves and more, which never change, one for every 512 leaves in all.
+# Every proof needs about one a level above it, so a proof reads as many
+# nodes from the store, about ten, at any size of tree (read from the store,
+# 20 nodes at 1,000,000 leaves against 14 at 10,000 made it 1.63x as slow).
+KEPT_LEVEL = 10
+MAX_KEPT_NODES = 1 << 20
+READ_CHUNK = 400  # nodes a query when first reading them (SQLite caps UNIONs)
+
+
+class KeptUpperNodes:
+    """The store's nodes, those at ``KEPT_LEVEL`` and above read once, then kept."""
+
+    def __init__(self, read: Nodes) -> None:
+        self._read = read
+        self._kept: dict[Node, bytes] = {}
+        self._size = 0  # the upper nodes of a tree this size are all kept
+        self._lock = threading.Lock()
+
+    def upto(self, size: int) -> Nodes:
+        """The node reader for a tree of ``size`` leaves (its upper nodes kept)."""
+        if size > self._size and len(self._kept) < MAX_KEPT_NODES:
+            with self._lock:
+                self._keep_upto(size)
+        return self.nodes
+
+    def nodes(self, keys: Iterable[Node]) -> Mapping[Node, bytes]:
+        keys, kept = list(keys), self._kept
+        found = {k: kept[k] for k in keys if k in kept}
+        missing = [k for k in keys if k not in found]
+        if missing:
+            found.update(self._read(missing))
+        return found
+
+    def _keep_upto(self, size: int) -> None:
+        new = [
+            (level, index)
+            for level in range(KEPT_LEVEL, size.bit_length())
+            for index in range(self._size >> level, size >> level)
+        ]
+        for start in range(0, len(new), READ_CHUNK):
+            self._kept.update(self._read(new[start : start + READ_CHUNK]))
+        self._size = max(self._size, size)
 
 
 class ProofRangeError(ValueError):
@@ -98,6 +145,7 @@ class MerkleLog:
         self.clock = clock
         self._edge: RightEdge | None = None
         self._lock = threading.Lock()
+        self._proof_nodes = KeptUpperNodes(store.nodes)
 
     # Extending (the log follower only)
 
@@ -171,17 +219,17 @@ class MerkleLog:
         leaf = self.store.leaf_at(position)
         if leaf is None or size > self.store.size() or leaf[0] >= size:
             raise ProofRangeError(f"position {position} in size {size}")
-        path = proof_hashes(inclusion_ranges(leaf[0], size), self.store.nodes)
-        return InclusionProof(
-            position, leaf[0], size, leaf[2], path, root(size, self.store.nodes)
-        )
+        nodes = self._proof_nodes.upto(size)
+        path = proof_hashes(inclusion_ranges(leaf[0], size), nodes)
+        return InclusionProof(position, leaf[0], size, leaf[2], path, root(size, nodes))
 
     def consistency(self, old: int, new: int) -> ConsistencyProof:
         """The proof that the tree of ``new`` leaves extends that of ``old``."""
         if not 0 < old <= new or new > self.store.size():
             raise ProofRangeError(f"from {old} to {new}")
-        path = proof_hashes(consistency_ranges(old, new), self.store.nodes)
-        old_root, new_root = root(old, self.store.nodes), root(new, self.store.nodes)
+        nodes = self._proof_nodes.upto(new)
+        path = proof_hashes(consistency_ranges(old, new), nodes)
+        old_root, new_root = root(old, nodes), root(new, nodes)
         return ConsistencyProof(old, new, path, old_root, new_root)
 
     def proven(
