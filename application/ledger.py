@@ -208,6 +208,35 @@ class Ledger(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
+    def created_before(
+        self, aggregate_id: UUID | None, kind: type[A]
+    ) -> Saved[A] | None:
+        """What an earlier attempt of this very request created, if it landed
+        (its answer was lost): found by the id the request gives it (derived
+        from its Idempotency-Key, see ``Claim.resource_id``).
+
+        None without such an id, or when nothing was created with it.
+        """
+        if aggregate_id is None:
+            return None
+        found = self.find(aggregate_id, kind)
+        if found is None:
+            return None
+        return Saved(found, self.last_position())
+
+    def save_new(self, aggregate: A) -> Saved[A]:
+        """Save a new aggregate created with a request's id; when an earlier
+        attempt of the request created it meanwhile (the same id, landed after
+        :meth:`created_before` looked), that one is the answer."""
+        try:
+            recordings = self.save(aggregate)
+        except IntegrityError:
+            landed = self.created_before(aggregate.id, type(aggregate))
+            if landed is None:
+                raise
+            return landed
+        return Saved(aggregate, max((r.notification.id for r in recordings), default=0))
+
     def peek(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """The ``kind`` to read, not to command: it may be the cached object.
 

@@ -53,19 +53,6 @@ class LoginNames:
             return None
         return self.ledger.peek(index.account_id, SignInAccount)
 
-    def created_before(self, account_id: UUID | None, kind: type[N]) -> Saved[N] | None:
-        """The account an earlier attempt of this very request created, if it
-        landed (its answer was lost): found by the id the request gives it.
-
-        None without such an id, or when nothing was created with it.
-        """
-        if account_id is None:
-            return None
-        account = self.ledger.find(account_id, kind)
-        if account is None:
-            return None
-        return Saved(account, self.ledger.last_position())
-
     def save_new(
         self,
         name: Username,
@@ -101,7 +88,7 @@ class LoginNames:
             index = self.ledger.find(taken.claim_id, UsernameIndex)
             mine = built[-1]
             if index is not None and index.account_id == mine.id:
-                landed = self.created_before(mine.id, type(mine))
+                landed = self.ledger.created_before(mine.id, type(mine))
                 if landed is not None:
                     return landed
             raise UsernameTakenError(name.value) from None

@@ -182,16 +182,33 @@ class Recovery:
         self.clock = clock
 
     def request(
-        self, username: str, contact_email: str, description: str, actor: Actor
+        self,
+        username: str,
+        contact_email: str,
+        description: str,
+        actor: Actor,
+        request_id: UUID | None = None,
     ) -> UUID:
-        """Queue a stranger's request; the same answer whether the name exists."""
+        """Queue a stranger's request; the same answer whether the name exists.
+
+        ``request_id``: as in :meth:`Sellers.register` (a retry finds the
+        request its earlier attempt queued, and queues no second one).
+        """
+        earlier = self.ledger.created_before(request_id, RecoveryRequest)
+        if earlier is not None:
+            return earlier.result.id
         account = self.names.account_named(username)
         account_id = account.id if isinstance(account, SellerAccount) else None
         request = RecoveryRequest.submit(
-            username, account_id, contact_email, description, actor, self.clock.now()
+            username,
+            account_id,
+            contact_email,
+            description,
+            actor,
+            self.clock.now(),
+            request_id,
         )
-        self.ledger.save(request)
-        return request.id
+        return self.ledger.save_new(request).result.id
 
     def open(
         self,

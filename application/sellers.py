@@ -39,7 +39,7 @@ class Sellers:
         from its Idempotency-Key); when an earlier attempt created it, that
         account is the answer, not ``username_taken``.
         """
-        earlier = self.names.created_before(account_id, SellerAccount)
+        earlier = self.names.ledger.created_before(account_id, SellerAccount)
         if earlier is not None:
             return account_view(*earlier)
         name = self.names.free(username)

@@ -55,7 +55,7 @@ class SubAccounts:
         hours) to set their own is mailed to their address. ``account_id``:
         as in :meth:`Sellers.register` (a retry finds what it created).
         """
-        earlier = self.names.created_before(account_id, SubAccount)
+        earlier = self.names.ledger.created_before(account_id, SubAccount)
         if earlier is not None and earlier.result.employer_id == seller.id:
             return account_view(*earlier)
         name = self.names.free(username)

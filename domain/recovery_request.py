@@ -129,11 +129,13 @@ class RecoveryRequest(Recorded):
         description: str,
         actor: Actor,
         at: datetime,
+        request_id: UUID | None = None,
     ) -> RecoveryRequest:
-        """Queue a request for the support agents."""
+        """Queue a request for the support agents (``request_id``: the id a
+        retried request gives it again, so it finds its own; random otherwise)."""
         return cls._create(
             cls.Submitted,
-            id=uuid4(),
+            id=request_id or uuid4(),
             username=username,
             account_id=account_id,
             contact_email=contact_email,

@@ -16,7 +16,7 @@ from domain.recovery_case import MAX_DOCUMENT_BYTES, CaseStatus, DocumentType
 from interface.auth import acting, bearer_token, current_principal, requires
 from interface.blueprints.documenting import problems
 from interface.composition import services
-from interface.idempotency import idempotent
+from interface.idempotency import created_id, idempotent
 from interface.pages import cursor_position, page, page_of_view
 from interface.problems import InvalidFieldError
 from interface.rate_limits import limited
@@ -58,13 +58,16 @@ DOCUMENT_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "j
 
 @blp.post("/recovery-requests")
 @limited(blp, "recovery_rate_limit")
-@idempotent(blp)
+@idempotent(blp, creates_by_id=True)
 @blp.arguments(RecoveryRequestSchema)
 @blp.response(202, RequestAcceptedSchema)
 @problems(blp, 400, 422)
 def request_recovery(body: dict[str, Any]) -> dict[str, Any]:
     """Ask for help with a lost shop; the same answer for any username."""
-    return {"request_id": services().recovery.request(actor=anonymous(), **body)}
+    request_id = services().recovery.request(
+        actor=anonymous(), request_id=created_id(), **body
+    )
+    return {"request_id": request_id}
 
 
 @blp.get("/recovery-requests")

@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from infrastructure.postgres_recorder import CommitOutcomeUnknownError
 from interface.composition import Services
+from tests.api import test_recovery as recovery
 from tests.api.helpers import OWNER_IP, PASSWORD, bearer, register, token_of
 
 KEY = "b9d0c3e2-5f41-4c8e-9a67-2e1f0d7c4a55"
@@ -37,6 +38,9 @@ SELLER = {
 }
 
 LoseNextCommit = Callable[[bool], None]
+
+# The recovery tests' cast: a shop with an employee, and two support agents.
+world = recovery.world
 
 
 @pytest.fixture
@@ -77,6 +81,25 @@ def register_seller(client: FlaskClient, key: str | None = KEY):
         headers={"Idempotency-Key": key} if key else {},
         environ_base={"REMOTE_ADDR": OWNER_IP},
     )
+
+
+def ask_for_recovery(client: FlaskClient, key: str | None = KEY):
+    return client.post(
+        "/api/v1/recovery-requests",
+        json={
+            "username": "Shop.One",
+            "contact_email": "me.again@example.com",
+            "description": "A stranger changed my password",
+        },
+        headers={"Idempotency-Key": key} if key else {},
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
+
+
+def queued(client: FlaskClient, agent: dict[str, str]) -> list[str]:
+    """The ids of the requests waiting in the agents' queue."""
+    listed = client.get("/api/v1/recovery-requests", headers=agent).get_json()
+    return [item["id"] for item in listed["items"]]
 
 
 def employees(client: FlaskClient, token: str) -> list[tuple[str, str]]:
@@ -198,3 +221,41 @@ def test_a_key_reused_after_its_24_hours_is_a_new_request_not_the_old_account(
     assert later.status_code == 409
     assert later.get_json()["code"] == "username_taken"
     assert first.get_json()["id"] not in later.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lands", [True, False], ids=["landed", "not_landed"])
+def test_a_recovery_request_retried_after_an_unknown_outcome_is_queued_once(
+    client, services, world, lose_next_commit, lands
+):
+    lose_next_commit(lands)
+    unknown = ask_for_recovery(client)
+
+    retried = ask_for_recovery(client)
+    again = ask_for_recovery(client)
+
+    assert_unknown(unknown)
+    assert retried.status_code == 202, retried.get_json()
+    request_id = retried.get_json()["request_id"]
+    assert queued(client, world["agent"]) == [request_id]
+    assert recorded(services, "RecoveryRequest.Submitted") == 1
+    assert again.status_code == 202
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == retried.get_json()
+
+
+def test_a_recovery_request_asked_again_with_another_key_is_a_second_request(
+    client, world, lose_next_commit
+):
+    """Only the retry of the request that landed finds it: the same words
+    under another key are another request, queued as such."""
+    lose_next_commit(True)
+    assert_unknown(ask_for_recovery(client))
+    first = ask_for_recovery(client).get_json()["request_id"]
+
+    other = ask_for_recovery(client, key=OTHER_KEY)
+
+    assert other.status_code == 202
+    assert other.get_json()["request_id"] != first
+    assert sorted(queued(client, world["agent"])) == sorted(
+        [first, other.get_json()["request_id"]]
+    )
