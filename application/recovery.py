@@ -217,10 +217,19 @@ class Recovery:
         contact_email: str | None,
         actor: Actor,
         request_id: UUID | None = None,
+        case_id: UUID | None = None,
     ) -> CaseView:
         """Open a case: the account is frozen and every session of it and of its
         sub-accounts ends, all in one commit. Opened for a request, the request
-        leaves the queue in the same commit (its contact address by default)."""
+        leaves the queue in the same commit (its contact address by default).
+
+        ``case_id``: as in :meth:`Sellers.register`: a retry answers the case
+        its earlier attempt opened (with its upload token), not a conflict
+        with it (the shop frozen, the request handled).
+        """
+        earlier = self.ledger.created_before(case_id, RecoveryCase)
+        if earlier is not None:
+            return self._opened(earlier.result)
         if self.ledger.find(account_id, SellerAccount) is None:
             raise CaseNotFoundError(str(account_id))
         request = None if request_id is None else self._request(request_id)
@@ -229,30 +238,37 @@ class Recovery:
             contact_email = contact_email or request.contact_email
         if not contact_email:
             raise ContactEmailRequiredError(str(account_id))
-        case_id = uuid.uuid4()
-        token = self.links.upload_token(case_id)
+        keyed = case_id is not None
+        new_id = case_id or uuid.uuid4()
+        token_hash = self.links.upload_token(new_id).hash
         now = self.clock.now()
 
         def build(changes: Changes) -> RecoveryCase:
+            landed = changes.find(new_id, RecoveryCase) if keyed else None
+            if landed is not None:  # the earlier attempt, landed just now
+                return landed
             shop = changes.load(account_id, SellerAccount)
-            shop.open_recovery(case_id, f"recovery: {reason}", actor, now)
+            shop.open_recovery(new_id, f"recovery: {reason}", actor, now)
             for sub_id in shop.sub_account_ids:
                 sub_account = changes.load(sub_id, SubAccount)
                 sub_account.revoke_all_sessions("account_frozen", actor, now)
             case = changes.add(
                 RecoveryCase.open(
-                    case_id, account_id, reason, contact_email, token.hash, actor, now
+                    new_id, account_id, reason, contact_email, token_hash, actor, now
                 )
             )
             if request_id is not None:
                 changes.load(request_id, RecoveryRequest).link(
-                    case_id, account_id, actor, now
+                    new_id, account_id, actor, now
                 )
                 case.link_request(request_id, actor, now)
             return case
 
-        case = self.ledger.commit(build).result
-        return self._view(case, upload_token=token.value)
+        return self._opened(self.ledger.commit(build).result)
+
+    def _opened(self, case: RecoveryCase) -> CaseView:
+        """A case as its opening answers it: with the token to upload with."""
+        return self._view(case, upload_token=self.links.upload_token(case.id).value)
 
     def view(self, case_id: UUID) -> CaseView:
         """One case, with its timeline."""

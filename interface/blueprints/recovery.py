@@ -103,14 +103,14 @@ def dismiss_request(body: dict[str, Any], request_id: UUID) -> RequestView:
 
 @blp.post("/recovery-cases")
 @requires(blp, RECOVERY)
-@idempotent(blp)
+@idempotent(blp, creates_by_id=True)
 @blp.arguments(OpenCaseSchema)
 @blp.response(201, OpenedCaseSchema)
 @problems(blp, 400, 404, 409, 422)
 def open_case(body: dict[str, Any]) -> CaseView:
     """Open a case: the account is frozen and every session of it ends."""
     agent = current_principal()
-    return services().recovery.open(actor=acting(agent), **body)
+    return services().recovery.open(actor=acting(agent), case_id=created_id(), **body)
 
 
 @blp.get("/recovery-cases")

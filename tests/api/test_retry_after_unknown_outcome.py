@@ -102,6 +102,18 @@ def queued(client: FlaskClient, agent: dict[str, str]) -> list[str]:
     return [item["id"] for item in listed["items"]]
 
 
+def open_case(client: FlaskClient, world: dict, request_id: str, key: str = KEY):
+    return client.post(
+        "/api/v1/recovery-cases",
+        headers=world["agent"] | {"Idempotency-Key": key},
+        json={
+            "account_id": world["seller_id"],
+            "reason": "owner called",
+            "request_id": request_id,
+        },
+    )
+
+
 def employees(client: FlaskClient, token: str) -> list[tuple[str, str]]:
     listed = client.get("/api/v1/sub-accounts", headers=bearer(token)).get_json()
     return [(item["id"], item["username"]) for item in listed["items"]]
@@ -259,3 +271,47 @@ def test_a_recovery_request_asked_again_with_another_key_is_a_second_request(
     assert sorted(queued(client, world["agent"])) == sorted(
         [first, other.get_json()["request_id"]]
     )
+
+
+@pytest.mark.parametrize("lands", [True, False], ids=["landed", "not_landed"])
+def test_a_case_opened_from_a_request_retried_after_an_unknown_outcome_opens_once(
+    client, services, world, lose_next_commit, lands
+):
+    """The retry answers the case that was opened (with its upload token), not
+    a conflict with it: the request handled, the shop frozen."""
+    request_id = ask_for_recovery(client, key=None).get_json()["request_id"]
+    lose_next_commit(lands)
+    unknown = open_case(client, world, request_id)
+
+    retried = open_case(client, world, request_id)
+
+    assert_unknown(unknown)
+    assert retried.status_code == 201, retried.get_json()
+    case = retried.get_json()
+    assert case["request_id"] == request_id
+    assert recorded(services, "RecoveryCase.Opened") == 1
+    listed = client.get("/api/v1/recovery-cases", headers=world["agent"])
+    assert [c["id"] for c in listed.get_json()["items"]] == [case["id"]]
+    linked = client.get(
+        "/api/v1/recovery-requests",
+        headers=world["agent"],
+        query_string={"status": "linked"},
+    ).get_json()["items"]
+    assert [(r["id"], r["case_id"]) for r in linked] == [(request_id, case["id"])]
+    uploaded = recovery.upload(client, case)
+    assert uploaded.status_code == 201, uploaded.get_json()
+
+
+def test_a_second_case_for_the_handled_request_under_another_key_is_a_conflict(
+    client, world, lose_next_commit
+):
+    """Only the retry of the opening that landed is answered the case: another
+    opening for the same request is refused as before."""
+    request_id = ask_for_recovery(client, key=None).get_json()["request_id"]
+    lose_next_commit(True)
+    assert_unknown(open_case(client, world, request_id))
+
+    other = open_case(client, world, request_id, key=OTHER_KEY)
+
+    assert other.status_code == 409
+    assert other.get_json()["code"] == "request_handled"
