@@ -61,19 +61,22 @@ class SecurityCenter:
         self.clock = clock
 
     def receive(
-        self, content: SignalContent, actor: Actor
+        self, content: SignalContent, actor: Actor, delivery_id: UUID | None = None
     ) -> tuple[dict[str, Any], bool]:
         """Record a signal once; returns its view and whether it is new.
 
         The same signal id again answers the first signal (when it says the
         same) without recording anything: the aggregate id is derived from
         the signal id, so even two deliveries at once record one signal.
+        ``delivery_id``: the id a retried delivery gives the signal again
+        (derived from its Idempotency-Key); the signal its earlier attempt
+        recorded (the answer lost) is answered as new, as it was then.
         """
         if self.ledger.find(content.seller_id, SellerAccount) is None:
             raise SellerNotFoundError(str(content.seller_id))
         known = self.ledger.find(signal_aggregate_id(content.signal_id), RiskSignal)
         if known is None:
-            signal = RiskSignal.receive(content, actor, self.clock.now())
+            signal = RiskSignal.receive(content, actor, self.clock.now(), delivery_id)
             try:
                 self.ledger.save(signal)
             except IntegrityError:
@@ -82,7 +85,7 @@ class SecurityCenter:
             else:
                 return signal_view(signal), True
         known.check_same(content)
-        return signal_view(known), False
+        return signal_view(known), known.received_in(delivery_id)
 
     def decide(
         self,

@@ -136,9 +136,15 @@ class RiskSignal(Recorded):
         TOPIC = "sellerguard:RiskSignal.Event"
 
     class Received(Event, Recorded.Created):
-        """The risk engine reported something about a shop."""
+        """The risk engine reported something about a shop.
+
+        ``delivery_id``: the id of the delivery (its Idempotency-Key's claim)
+        that recorded it, so that delivery's retry knows the signal as its
+        own (None without a key, and in events recorded before version 2).
+        """
 
         TOPIC = "sellerguard:RiskSignal.Received"
+        class_version = 2
         signal_id: str
         seller_id: UUID
         subject_kind: str
@@ -149,6 +155,11 @@ class RiskSignal(Recorded):
         detail: str | None
         occurred_at: datetime
         order_id: str | None
+        delivery_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["delivery_id"] = None
 
     class Decided(Event):
         """Someone of the shop decided on the flagged order or refund."""
@@ -179,7 +190,9 @@ class RiskSignal(Recorded):
         detail: str | None,
         occurred_at: datetime,
         order_id: str | None,
+        delivery_id: UUID | None = None,
     ) -> None:
+        self.delivery_id = delivery_id
         self.content = SignalContent(
             signal_id=signal_id,
             seller_id=seller_id,
@@ -199,8 +212,15 @@ class RiskSignal(Recorded):
         self.decided_at: datetime | None = None
 
     @classmethod
-    def receive(cls, content: SignalContent, actor: Actor, at: datetime) -> RiskSignal:
-        """Record a new signal under the id derived from its signal id."""
+    def receive(
+        cls,
+        content: SignalContent,
+        actor: Actor,
+        at: datetime,
+        delivery_id: UUID | None = None,
+    ) -> RiskSignal:
+        """Record a new signal under the id derived from its signal id
+        (``delivery_id``: see :class:`Received`)."""
         if content.occurred_at is None:
             content = replace(content, occurred_at=at)
         return cls._create(
@@ -208,8 +228,14 @@ class RiskSignal(Recorded):
             id=signal_aggregate_id(content.signal_id),
             actor=actor,
             timestamp=at,
+            delivery_id=delivery_id,
             **content.as_fields(),
         )
+
+    def received_in(self, delivery_id: UUID | None) -> bool:
+        """Whether that delivery recorded the signal (an earlier attempt of
+        it whose answer was lost), rather than another delivery of it."""
+        return delivery_id is not None and self.delivery_id == delivery_id
 
     @property
     def seller_id(self) -> UUID:

@@ -12,7 +12,7 @@ from domain.roles import Module, permission
 from interface.auth import ForbiddenError, acting, current_principal, requires
 from interface.blueprints.documenting import problems
 from interface.composition import services
-from interface.idempotency import idempotent
+from interface.idempotency import created_id, idempotent
 from interface.schemas.lists import page_of
 from interface.schemas.security_center import (
     DashboardArgsSchema,
@@ -48,7 +48,7 @@ def _cursor(args: dict[str, Any]) -> int | None:
 
 @blp.post("/platform/risk-signals")
 @requires(blp, "risk:write")
-@idempotent(blp)
+@idempotent(blp, creates_by_id=True)
 @blp.arguments(RiskSignalSchema)
 @blp.response(201, SignalViewSchema)
 @blp.alt_response(200, schema=SignalViewSchema, description="The same signal again")
@@ -57,7 +57,7 @@ def receive_signal(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Record what the risk engine found; the same `signal_id` records once."""
     principal = current_principal()
     view, new = services().security_center.receive(
-        SignalContent(**body), acting(principal)
+        SignalContent(**body), acting(principal), created_id()
     )
     return view, 201 if new else 200
 

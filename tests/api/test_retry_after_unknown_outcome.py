@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from infrastructure.postgres_recorder import CommitOutcomeUnknownError
 from interface.composition import Services
 from tests.api import test_recovery as recovery
+from tests.api import test_security_center as security_center
 from tests.api.helpers import OWNER_IP, PASSWORD, bearer, register, token_of
 
 KEY = "b9d0c3e2-5f41-4c8e-9a67-2e1f0d7c4a55"
@@ -41,6 +42,9 @@ LoseNextCommit = Callable[[bool], None]
 
 # The recovery tests' cast: a shop with an employee, and two support agents.
 world = recovery.world
+# The security center's: a shop, and the risk engine's service key.
+shop = security_center.shop
+engine = security_center.engine
 
 
 @pytest.fixture
@@ -315,3 +319,51 @@ def test_a_second_case_for_the_handled_request_under_another_key_is_a_conflict(
 
     assert other.status_code == 409
     assert other.get_json()["code"] == "request_handled"
+
+
+def send_signal(client: FlaskClient, engine: dict, shop: dict, key: str = KEY):
+    return client.post(
+        "/api/v1/platform/risk-signals",
+        headers=engine["headers"] | {"Idempotency-Key": key},
+        json=security_center.signal(shop),
+    )
+
+
+def intercepted(client: FlaskClient, shop: dict) -> list[str]:
+    """What the shop's security center lists as stopped."""
+    listed = client.get("/api/v1/security-center/risk-orders", headers=shop["headers"])
+    return [item["id"] for item in listed.get_json()["items"]]
+
+
+@pytest.mark.parametrize("lands", [True, False], ids=["landed", "not_landed"])
+def test_a_risk_signal_retried_after_an_unknown_outcome_is_recorded_once(
+    client, services, shop, engine, lose_next_commit, lands
+):
+    """The retry answers as the first delivery would have (201, the signal
+    new), not as another delivery of a known signal (200)."""
+    lose_next_commit(lands)
+    unknown = send_signal(client, engine, shop)
+
+    retried = send_signal(client, engine, shop)
+
+    assert_unknown(unknown)
+    assert retried.status_code == 201, retried.get_json()
+    assert recorded(services, "RiskSignal.Received") == 1
+    assert intercepted(client, shop) == [retried.get_json()["id"]]
+
+
+def test_a_landed_signal_delivered_again_under_another_key_is_the_same_signal(
+    client, services, shop, engine, lose_next_commit
+):
+    """Only the retry of the delivery that recorded it is answered as new;
+    another delivery of it is answered the known signal (200), as before."""
+    lose_next_commit(True)
+    assert_unknown(send_signal(client, engine, shop))
+
+    other = send_signal(client, engine, shop, key=OTHER_KEY)
+    retried = send_signal(client, engine, shop)
+
+    assert other.status_code == 200, other.get_json()
+    assert retried.status_code == 201, retried.get_json()
+    assert other.get_json() == retried.get_json()
+    assert recorded(services, "RiskSignal.Received") == 1

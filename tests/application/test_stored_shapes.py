@@ -9,17 +9,25 @@ parallel mappings. ``then`` holds what that code answered about the account.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
 from application.ledger import Ledger
+from domain.risk_signal import (
+    Category,
+    RiskSignal,
+    SignalContent,
+    SubjectKind,
+    Verdict,
+)
 from domain.seller_account import SellerAccount
 from domain.sign_in import FAILURES_BEFORE_LOCKOUT, FIRST_LOCKOUT, Attempt
 from domain.sign_in_state import AddressLockout, Session
@@ -133,3 +141,32 @@ def test_a_snapshot_of_the_new_shape_loads_the_same(ledger):
     again = ledger.mapper.to_stored_event(Snapshot.take(account))
 
     assert vars(ledger.mapper.to_domain_event(again).mutate(None)) == vars(account)
+
+
+def test_a_risk_signal_recorded_before_deliveries_had_ids_loads_as_no_ones(ledger):
+    """Version 1 of ``RiskSignal.Received`` had no ``delivery_id``: such a
+    signal loads, says the same, and is no retried delivery's own."""
+    content = SignalContent(
+        "sig-old",
+        UUID(RECORDED["id"]),
+        SubjectKind.ORDER,
+        "order-1",
+        Verdict.HIGH_RISK,
+        Category.FRAUDULENT_ORDER,
+        "buyer_1",
+        None,
+        MOMENT,
+    )
+    new = RiskSignal.receive(content, OWNER, MOMENT, uuid4())
+    record = ledger.mapper.to_stored_event(new.collect_events()[0])
+    state = ledger.mapper.transcoder.decode(record.state)
+    assert state.pop("class_version") == 2
+    del state["delivery_id"]
+    old = dataclasses.replace(record, state=ledger.mapper.transcoder.encode(state))
+
+    signal = ledger.mapper.to_domain_event(old).mutate(None)
+
+    assert isinstance(signal, RiskSignal)
+    assert signal.content == content
+    assert signal.delivery_id is None
+    assert not signal.received_in(new.delivery_id)
