@@ -25,6 +25,7 @@ from application.recovery_timeline import (
 )
 from domain.actor import Actor
 from domain.documents import DocumentTooLargeError
+from domain.errors import SellerGuardError
 from domain.password_policy import PasswordContext
 from domain.recovery_case import (
     MAX_DOCUMENT_BYTES,
@@ -230,6 +231,29 @@ class Recovery:
         earlier = self.ledger.created_before(case_id, RecoveryCase)
         if earlier is not None:
             return self._opened(earlier.result)
+        new_id = case_id or uuid.uuid4()
+        try:
+            case = self._open(
+                new_id, account_id, reason, contact_email, actor, request_id
+            )
+        except SellerGuardError:
+            # The earlier attempt landed while this one ran (its shop now
+            # frozen, its request handled): that case is the answer.
+            landed = self.ledger.created_before(case_id, RecoveryCase)
+            if landed is None:
+                raise
+            case = landed.result
+        return self._opened(case)
+
+    def _open(
+        self,
+        case_id: UUID,
+        account_id: UUID,
+        reason: str,
+        contact_email: str | None,
+        actor: Actor,
+        request_id: UUID | None,
+    ) -> RecoveryCase:
         if self.ledger.find(account_id, SellerAccount) is None:
             raise CaseNotFoundError(str(account_id))
         request = None if request_id is None else self._request(request_id)
@@ -238,33 +262,28 @@ class Recovery:
             contact_email = contact_email or request.contact_email
         if not contact_email:
             raise ContactEmailRequiredError(str(account_id))
-        keyed = case_id is not None
-        new_id = case_id or uuid.uuid4()
-        token_hash = self.links.upload_token(new_id).hash
+        token_hash = self.links.upload_token(case_id).hash
         now = self.clock.now()
 
         def build(changes: Changes) -> RecoveryCase:
-            landed = changes.find(new_id, RecoveryCase) if keyed else None
-            if landed is not None:  # the earlier attempt, landed just now
-                return landed
             shop = changes.load(account_id, SellerAccount)
-            shop.open_recovery(new_id, f"recovery: {reason}", actor, now)
+            shop.open_recovery(case_id, f"recovery: {reason}", actor, now)
             for sub_id in shop.sub_account_ids:
                 sub_account = changes.load(sub_id, SubAccount)
                 sub_account.revoke_all_sessions("account_frozen", actor, now)
             case = changes.add(
                 RecoveryCase.open(
-                    new_id, account_id, reason, contact_email, token_hash, actor, now
+                    case_id, account_id, reason, contact_email, token_hash, actor, now
                 )
             )
             if request_id is not None:
                 changes.load(request_id, RecoveryRequest).link(
-                    new_id, account_id, actor, now
+                    case_id, account_id, actor, now
                 )
                 case.link_request(request_id, actor, now)
             return case
 
-        return self._opened(self.ledger.commit(build).result)
+        return self.ledger.commit(build).result
 
     def _opened(self, case: RecoveryCase) -> CaseView:
         """A case as its opening answers it: with the token to upload with."""

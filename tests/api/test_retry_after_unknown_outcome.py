@@ -14,10 +14,12 @@ real connection cut at the COMMIT
 from __future__ import annotations
 
 from collections.abc import Callable
+from uuid import UUID
 
 import pytest
 from flask.testing import FlaskClient
 
+from domain.actor import Actor
 from infrastructure.postgres_recorder import CommitOutcomeUnknownError
 from interface.composition import Services
 from tests.api import test_recovery as recovery
@@ -127,6 +129,24 @@ def recorded(services: Services, topic_end: str) -> int:
     """How many events of that kind the log holds."""
     notifications = services.ledger.recorder.select_notifications(start=1, limit=1000)
     return sum(1 for n in notifications if n.topic.endswith(topic_end))
+
+
+def land_earlier_attempt_after_the_read_back(
+    services: Services, monkeypatch, earlier: Callable[[UUID], object]
+) -> None:
+    """The earlier attempt of the request, still running, lands just after
+    its retry looked for it (and found nothing): ``earlier`` runs it with
+    the id the retry looked for."""
+    ledger = services.ledger
+    looked = ledger.created_before
+
+    def then_it_lands(aggregate_id, kind):
+        found = looked(aggregate_id, kind)
+        monkeypatch.setattr(ledger, "created_before", looked)  # once
+        earlier(aggregate_id)
+        return found
+
+    monkeypatch.setattr(ledger, "created_before", then_it_lands)
 
 
 def assert_unknown(answer) -> None:
@@ -367,3 +387,49 @@ def test_a_landed_signal_delivered_again_under_another_key_is_the_same_signal(
     assert retried.status_code == 201, retried.get_json()
     assert other.get_json() == retried.get_json()
     assert recorded(services, "RiskSignal.Received") == 1
+
+
+def test_a_request_landing_while_its_retry_runs_is_the_answer(
+    client, services, world, monkeypatch
+):
+    """The earlier attempt's insert lands after the retry looked: the retry's
+    own insert collides with it and answers it, not a failure."""
+    land_earlier_attempt_after_the_read_back(
+        services,
+        monkeypatch,
+        lambda request_id: services.recovery.request(
+            "Shop.One", "me.again@example.com", "Earlier", Actor.system(), request_id
+        ),
+    )
+
+    retried = ask_for_recovery(client)
+
+    assert retried.status_code == 202, retried.get_json()
+    assert queued(client, world["agent"]) == [retried.get_json()["request_id"]]
+    assert recorded(services, "RecoveryRequest.Submitted") == 1
+
+
+def test_a_case_landing_while_its_retry_runs_is_the_answer(
+    client, services, world, monkeypatch
+):
+    """The earlier attempt opens the case after the retry looked: the retry
+    finds the request handled and the shop frozen, and answers that case."""
+    request_id = ask_for_recovery(client, key=None).get_json()["request_id"]
+    land_earlier_attempt_after_the_read_back(
+        services,
+        monkeypatch,
+        lambda case_id: services.recovery.open(
+            UUID(world["seller_id"]),
+            "owner called",
+            None,
+            Actor.system(),
+            UUID(request_id),
+            case_id,
+        ),
+    )
+
+    retried = open_case(client, world, request_id)
+
+    assert retried.status_code == 201, retried.get_json()
+    assert retried.get_json()["request_id"] == request_id
+    assert recorded(services, "RecoveryCase.Opened") == 1
