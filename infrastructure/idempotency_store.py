@@ -45,6 +45,8 @@ SQLITE_SCHEMA = """CREATE TABLE IF NOT EXISTS idempotency_keys (
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 NO_ATTEMPT = 0  # claimed_at when no attempt runs
+# Seconds a failed request waits for a connection to mark its key paused.
+SUSPEND_WAIT = 0.25
 
 
 def _micros(at: datetime) -> int:
@@ -297,7 +299,10 @@ class PostgresIdempotencyStore:
             )
 
     def suspend(self, scope: str, key: str) -> None:
-        with self.pool.connection() as conn:
+        # Called on the way to answering a failure: a database that cannot
+        # give a connection at once will not give one to wait for either (the
+        # record then waits out its attempt's limit), and the answer must not.
+        with self.pool.connection(timeout=SUSPEND_WAIT) as conn:
             conn.execute(
                 self._sql["suspend"], (NO_ATTEMPT, self.sealer.row_id(scope, key))
             )

@@ -82,6 +82,8 @@ class SettlingApplicationRecorder(PostgresApplicationRecorder):
                     raise
                 return landed
             except LOST as lost:
+                if not broke and _waited_for_a_connection(lost):
+                    raise  # nothing was sent: not saved, and known to be not
                 broke = True
                 landed = self._settle(stored_events, lost)
                 if landed is not None:
@@ -187,6 +189,12 @@ def _read(call: Callable[[], T]) -> T:
         try:
             return call()
         except LOST as error:
-            if attempt == READ_ATTEMPTS or isinstance(error.__cause__, PoolTimeout):
+            if attempt == READ_ATTEMPTS or _waited_for_a_connection(error):
                 raise
     raise AssertionError  # pragma: no cover - the loop returns or raises
+
+
+def _waited_for_a_connection(error: Exception) -> bool:
+    """The pool had no connection to give: the statement was never sent, and
+    trying again (or reading back) would only wait as long once more."""
+    return isinstance(error, PoolTimeout) or isinstance(error.__cause__, PoolTimeout)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.tests.persistence import (
     AggregateRecorderTestCase,
@@ -15,6 +17,7 @@ from eventsourcing.tests.persistence import (
 
 from infrastructure.postgres_recorder import (
     BoundedAggregateRecorder,
+    CommitOutcomeUnknownError,
     SettlingApplicationRecorder,
 )
 from infrastructure.scratch_schema import scratch_schema
@@ -68,3 +71,22 @@ class TestBoundedAggregateRecorder(OnOwnSchema, AggregateRecorderTestCase):
         recorder = BoundedAggregateRecorder(self.new_datastore())
         recorder.create_table()
         return recorder
+
+
+class TestACommitThatGotNoConnection(OnOwnSchema):
+    """Nothing was sent, so nothing may have landed: the answer is 'not
+    saved' at once, not 'may or may not' after reading back in vain."""
+
+    def test_it_is_not_called_unknown_and_nothing_is_stored(self) -> None:
+        datastore = self.new_datastore()
+        recorder = SettlingApplicationRecorder(datastore)
+        recorder.create_table()
+        datastore.pool.timeout = 0.3
+        event = StoredEvent(uuid4(), 1, "sellerguard:Test", b"state")
+
+        # The pool's only connection is busy.
+        with datastore.get_connection(), pytest.raises(OperationalError) as refused:
+            recorder.insert_events([event])
+
+        assert not isinstance(refused.value, CommitOutcomeUnknownError)
+        assert recorder.select_events(event.originator_id) == []
