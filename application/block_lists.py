@@ -19,6 +19,7 @@ from domain.actor import Actor
 from domain.block_list import (
     MAX_ACTIVE_BLOCKS,
     MAX_BLOCKS_PER_DAY,
+    AlreadyBlockedError,
     Block,
     BlockList,
     BlockReason,
@@ -268,8 +269,15 @@ class BlockLists:
         duration: Duration,
         note: str,
         actor: Actor,
+        request_id: UUID | None = None,
     ) -> BlockEntry:
-        """Block a buyer; the limits hold under any concurrency."""
+        """Block a buyer; the limits hold under any concurrency.
+
+        ``request_id``: the id a retried request gives the block again
+        (derived from its Idempotency-Key); the block its earlier attempt
+        made (the answer lost) is answered as made now, as it was then,
+        rather than ``already_blocked``.
+        """
         shop = self._shop(principal)
         seller = self.ledger.load(shop, SellerAccount)
         if not seller.blocking_access:
@@ -280,9 +288,26 @@ class BlockLists:
             blocks = changes.find(block_list_id(shop), BlockList) or changes.add(
                 BlockList.start(shop, actor, now)
             )
-            return blocks.block(buyer, reason, scope, duration, note, actor, now)
+            return blocks.block(
+                buyer, reason, scope, duration, note, actor, now, request_id
+            )
 
-        return self._entry(self.ledger.commit(build).result)
+        try:
+            return self._entry(self.ledger.commit(build).result)
+        except AlreadyBlockedError:
+            made = self._made_by(shop, buyer, request_id, now)
+            if made is None:
+                raise
+            return self._entry(made)
+
+    def _made_by(
+        self, shop: UUID, buyer: str, request_id: UUID | None, now: datetime
+    ) -> Block | None:
+        """The block in force that this request made in an earlier attempt."""
+        if request_id is None:
+            return None
+        blocks = self.ledger.find(block_list_id(shop), BlockList)
+        return blocks.made_by(buyer, request_id, now) if blocks else None
 
     def _entry(self, block: Block) -> BlockEntry:
         return BlockEntry(

@@ -121,9 +121,15 @@ class BlockList(Recorded):
         seller_id: UUID
 
     class BuyerBlocked(Event):
-        """The shop blocked a buyer."""
+        """The shop blocked a buyer.
+
+        ``request_id``: the id of the request (its Idempotency-Key's claim)
+        that made the block, so that request's retry knows the block as its
+        own (None without a key, and in events recorded before version 2).
+        """
 
         TOPIC = "sellerguard:BlockList.BuyerBlocked"
+        class_version = 2
         seller_id: UUID
         buyer: str
         reason: str
@@ -131,6 +137,11 @@ class BlockList(Recorded):
         duration: str
         expires_at: datetime | None
         note: str
+        request_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["request_id"] = None
 
         def apply(self, blocks: BlockList) -> None:
             # Lapsed blocks have left the list; forget them as the list changes.
@@ -147,6 +158,7 @@ class BlockList(Recorded):
                 "expires_at": self.expires_at,
                 "blocked_by": self.actor.id,
                 "note": self.note,
+                "request_id": self.request_id,
             }
             blocks.blocked_on.append(self.timestamp)
             blocks.blocked_on = blocks.blocked_on[-MAX_BLOCKS_PER_DAY:]
@@ -191,7 +203,7 @@ class BlockList(Recorded):
 
     def active(self, at: datetime) -> list[Block]:
         """The blocks in force at ``at``: lapsed ones have left the list."""
-        blocks = [Block(buyer, **entry) for buyer, entry in self.entries.items()]
+        blocks = [_shown(buyer, entry) for buyer, entry in self.entries.items()]
         return [b for b in blocks if b.active_at(at)]
 
     def blocks_on(self, day: date) -> int:
@@ -201,7 +213,19 @@ class BlockList(Recorded):
     def is_blocked(self, buyer: str, at: datetime) -> bool:
         """Whether a block of exactly this buyer is in force."""
         entry = self.entries.get(buyer)
-        return entry is not None and Block(buyer, **entry).active_at(at)
+        return entry is not None and _shown(buyer, entry).active_at(at)
+
+    def made_by(
+        self, buyer: str, request_id: UUID | None, at: datetime
+    ) -> Block | None:
+        """The block of this buyer in force, if that request made it (an
+        earlier attempt of it whose answer was lost); None for a block made
+        by another request, or without a request id."""
+        entry = self.entries.get(buyer)
+        if request_id is None or entry is None or not self.is_blocked(buyer, at):
+            return None
+        # Entries kept in snapshots taken before version 2 have no request id.
+        return _shown(buyer, entry) if entry.get("request_id") == request_id else None
 
     def block(
         self,
@@ -212,8 +236,10 @@ class BlockList(Recorded):
         note: str,
         actor: Actor,
         at: datetime,
+        request_id: UUID | None = None,
     ) -> Block:
-        """Block a buyer, within the marketplace's limits."""
+        """Block a buyer, within the marketplace's limits (``request_id``:
+        see :class:`BuyerBlocked`)."""
         if self.is_blocked(buyer, at):
             raise AlreadyBlockedError(buyer)
         if len(self.active(at)) >= MAX_ACTIVE_BLOCKS:
@@ -231,8 +257,9 @@ class BlockList(Recorded):
             duration=duration.value,
             expires_at=duration.expiry_from(at),
             note=note,
+            request_id=request_id,
         )
-        return Block(buyer, **self.entries[buyer])
+        return _shown(buyer, self.entries[buyer])
 
     def unblock(self, buyer: str, actor: Actor, at: datetime) -> None:
         """Lift a block in force."""
@@ -254,3 +281,9 @@ class BlockList(Recorded):
             buyer=buyer,
             reason=reason,
         )
+
+
+def _shown(buyer: str, entry: dict[str, Any]) -> Block:
+    """The block an entry holds, as the list shows it (without the request
+    that made it)."""
+    return Block(buyer, **{k: v for k, v in entry.items() if k != "request_id"})

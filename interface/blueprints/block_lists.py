@@ -14,7 +14,7 @@ from domain.roles import Module, permission
 from interface.auth import acting, current_principal, requires
 from interface.blueprints.documenting import problems
 from interface.composition import services
-from interface.idempotency import idempotent
+from interface.idempotency import created_id, idempotent
 from interface.problems import InvalidFieldError
 from interface.schemas.block_lists import (
     BUYER,
@@ -47,14 +47,16 @@ def view_block_list() -> dict[str, Any]:
 
 @blp.post("/blocklist")
 @requires(blp, permission(Module.BLOCK_LIST, "manage"))
-@idempotent(blp)
+@idempotent(blp, creates_by_id=True)
 @blp.arguments(BlockBuyerSchema)
 @blp.response(201, BlockEntrySchema)
 @problems(blp, 400, 409, 422)
 def block_buyer(body: dict[str, Any]) -> BlockEntry:
     """Block a buyer from ordering (100 in force at most, 10 new a UTC day)."""
     principal = current_principal()
-    return services().block_lists.block(principal, actor=acting(principal), **body)
+    return services().block_lists.block(
+        principal, actor=acting(principal), request_id=created_id(), **body
+    )
 
 
 @blp.delete("/blocklist/<string:buyer>")

@@ -433,3 +433,61 @@ def test_a_case_landing_while_its_retry_runs_is_the_answer(
     assert retried.status_code == 201, retried.get_json()
     assert retried.get_json()["request_id"] == request_id
     assert recorded(services, "RecoveryCase.Opened") == 1
+
+
+def block_buyer(client: FlaskClient, shop: dict, key: str | None = KEY):
+    return client.post(
+        "/api/v1/blocklist",
+        headers=shop["headers"] | ({"Idempotency-Key": key} if key else {}),
+        json={
+            "buyer": "Buyer_Unsure",
+            "reason": "fake_review",
+            "scope": "this_id",
+            "duration": "90d",
+        },
+    )
+
+
+def blocked(client: FlaskClient, shop: dict) -> list[dict]:
+    """The shop's block list as it shows it."""
+    return client.get("/api/v1/blocklist", headers=shop["headers"]).get_json()["items"]
+
+
+@pytest.mark.parametrize("lands", [True, False], ids=["landed", "not_landed"])
+def test_a_block_retried_after_an_unknown_outcome_is_made_once(
+    client, services, shop, lose_next_commit, lands
+):
+    """The retry answers the block as made (201, the same entry), not as
+    the caller's own ``already_blocked``."""
+    lose_next_commit(lands)
+    unknown = block_buyer(client, shop)
+
+    retried = block_buyer(client, shop)
+    again = block_buyer(client, shop)
+
+    assert_unknown(unknown)
+    assert retried.status_code == 201, retried.get_json()
+    assert blocked(client, shop) == [retried.get_json()]
+    assert recorded(services, "BlockList.BuyerBlocked") == 1
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == retried.get_json()
+
+
+def test_a_landed_block_asked_for_again_by_another_request_is_already_blocked(
+    client, services, shop, lose_next_commit
+):
+    """Only the retry of the request that made the block is answered it;
+    another key, or none, is refused ``already_blocked`` as before."""
+    lose_next_commit(True)
+    assert_unknown(block_buyer(client, shop))
+
+    other = block_buyer(client, shop, key=OTHER_KEY)
+    without = block_buyer(client, shop, key=None)
+    retried = block_buyer(client, shop)
+
+    assert other.status_code == without.status_code == 409
+    assert other.get_json()["code"] == without.get_json()["code"] == "already_blocked"
+    assert retried.status_code == 201, retried.get_json()
+    assert blocked(client, shop) == [retried.get_json()]
+    assert recorded(services, "BlockList.BuyerBlocked") == 1

@@ -21,6 +21,7 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
 from application.ledger import Ledger
+from domain.block_list import BlockList, BlockReason, Duration, Scope
 from domain.risk_signal import (
     Category,
     RiskSignal,
@@ -170,3 +171,35 @@ def test_a_risk_signal_recorded_before_deliveries_had_ids_loads_as_no_ones(ledge
     assert signal.content == content
     assert signal.delivery_id is None
     assert not signal.received_in(new.delivery_id)
+
+
+def test_a_block_recorded_before_requests_had_ids_loads_as_no_ones(ledger):
+    """Version 1 of ``BlockList.BuyerBlocked`` had no ``request_id``: such a
+    block loads, shows the same, and is no retried request's own."""
+    shop = UUID(RECORDED["id"])
+    blocks = BlockList.start(shop, OWNER, MOMENT)
+    made = blocks.block(
+        "Buyer_Old",
+        BlockReason.FAKE_REVIEW,
+        Scope.THIS_ID,
+        Duration.DAYS_90,
+        "",
+        OWNER,
+        MOMENT,
+        uuid4(),
+    )
+    request_id = blocks.entries["Buyer_Old"]["request_id"]
+    started, new = (ledger.mapper.to_stored_event(e) for e in blocks.collect_events())
+    state = ledger.mapper.transcoder.decode(new.state)
+    assert state.pop("class_version") == 2
+    del state["request_id"]
+    old = dataclasses.replace(new, state=ledger.mapper.transcoder.encode(state))
+
+    loaded = ledger.mapper.to_domain_event(old).mutate(
+        ledger.mapper.to_domain_event(started).mutate(None)
+    )
+
+    assert isinstance(loaded, BlockList)
+    assert loaded.active(MOMENT) == [made]
+    assert loaded.made_by("Buyer_Old", request_id, MOMENT) is None
+    assert blocks.made_by("Buyer_Old", request_id, MOMENT) == made
