@@ -29,7 +29,7 @@ from domain.block_list import (
     Scope,
     block_list_id,
 )
-from domain.buyer_identity import BuyerIdentity, buyer_identity_id
+from domain.buyer_identity import BuyerIdentity, buyer_identity_id, others_to_link
 from domain.errors import SellerGuardError
 from domain.seller_account import SellerAccount
 
@@ -358,10 +358,10 @@ class BlockLists:
 
     def link(self, buyer: str, others: list[str], actor: Actor) -> None:
         """Record that these buyer usernames are one person, both ways."""
+        usernames = [buyer, *others_to_link(buyer, others)]
         now = self.clock.now()
 
         def build(changes: Changes) -> None:
-            usernames = dict.fromkeys([buyer, *others])
             for name in usernames:
                 identity = changes.find(
                     buyer_identity_id(name), BuyerIdentity

@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.actor import Actor
 from domain.aggregate import Recorded
+from domain.errors import SellerGuardError
 
 BUYER_NAMESPACE = uuid5(NAMESPACE_URL, "https://sellerguard.dev/buyer-identity")
 
@@ -14,6 +15,22 @@ BUYER_NAMESPACE = uuid5(NAMESPACE_URL, "https://sellerguard.dev/buyer-identity")
 def buyer_identity_id(buyer: str) -> UUID:
     """Each buyer username has one identity record, with an id derived from it."""
     return uuid5(BUYER_NAMESPACE, buyer)
+
+
+class NothingToLinkError(SellerGuardError):
+    """Name at least one buyer other than the one in the path: a buyer is
+    always the same person as themselves."""
+
+    code = "validation_error"
+    field = "linked"
+
+
+def others_to_link(buyer: str, names: list[str]) -> list[str]:
+    """The usernames to link with ``buyer``: at least one besides the buyer."""
+    others = [name for name in dict.fromkeys(names) if name != buyer]
+    if not others:
+        raise NothingToLinkError(buyer)
+    return others
 
 
 class BuyerIdentity(Recorded):

@@ -17,6 +17,7 @@ from uuid import UUID
 import marshmallow as ma
 from flask import Response, g, request, url_for
 
+from domain.buyer_identity import others_to_link
 from interface.auth import acting
 from interface.blueprints.platform_people import LIST_SERVICE_KEYS, LIST_STAFF
 from interface.composition import services
@@ -71,16 +72,17 @@ def link_buyers() -> Response:
     linked = [n for n in SEPARATORS.split(request.form.get("linked", "")) if n]
     body = LinkForm().load({**_form("buyer"), "linked": linked})
     buyer = body["buyer"]
+    others = others_to_link(buyer, body["linked"])  # refused before confirming
     if not _confirmed():
         return _confirm(
             "link",
             "console.link_buyers",
-            {"buyer": buyer, "linked": "\n".join(body["linked"])},
+            {"buyer": buyer, "linked": "\n".join(others)},
             buyer=buyer,
-            linked=body["linked"],
+            linked=others,
         )
-    services().block_lists.link(buyer, body["linked"], acting(g.principal))
-    names = ", ".join(body["linked"])
+    services().block_lists.link(buyer, others, acting(g.principal))
+    names = ", ".join(others)
     return page("done.html", message=f"{buyer} is now linked with {names}.")
 
 

@@ -271,3 +271,20 @@ def test_twenty_concurrent_blocks_on_a_fresh_list_let_exactly_ten_through(
     client = app.test_client()
     listed = client.get("/api/v1/blocklist", headers=shop["headers"]).get_json()
     assert listed["active_count"] == 10
+
+
+def test_a_buyer_linked_only_with_themselves_is_422_and_changes_nothing(
+    client, services, clock
+):
+    admin = bearer(staff_token(client, services, clock, StaffRole.PLATFORM_ADMIN))
+    before = services.ledger.last_position()
+
+    response = client.post(
+        "/api/v1/platform/buyers/Main_Id/links",
+        json={"linked": ["Main_Id", "Main_Id"]},
+        headers=admin,
+    )
+
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]) == ["linked"]
+    assert services.ledger.last_position() == before

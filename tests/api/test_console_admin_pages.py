@@ -169,6 +169,7 @@ LINKS = "/console/buyers/links"
         (ACCESS, {"seller_id": "{shop}", "granted": "maybe", "reason": "r"}, "granted"),
         (LINKS, {"buyer": "has space", "linked": "B"}, "buyer"),
         (LINKS, {"buyer": "A", "linked": ""}, "linked"),
+        (LINKS, {"buyer": "A", "linked": "A, A"}, "linked"),
     ],
 )
 def test_a_bad_form_says_which_field_and_changes_nothing(
