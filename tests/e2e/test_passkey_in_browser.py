@@ -10,16 +10,12 @@ user verification) creates and uses the passkey through the real
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests.console_browser import chromium as find_chromium
 from tests.e2e_helpers import call, free_port, running_server, settings_env
 
 PASSWORD = "Corr3ct-Horse!Battery"
-CHROMIUM = Path("/usr/bin/chromium")
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Passkeys</title></head>
@@ -90,25 +86,10 @@ async function secondStep(username, password) {
 """
 
 
-def chromium_or_skip() -> Path:
-    """Debian's Chromium; without it the test is skipped, saying why."""
-    found = CHROMIUM if CHROMIUM.exists() else None
-    if found is None and shutil.which("chromium"):
-        found = Path(str(shutil.which("chromium")))
-    if found is None:
-        reason = (
-            "no Chromium installed (/usr/bin/chromium): install it with "
-            "`apt-get install -y chromium` (.ci/run does) to run the browser test"
-        )
-        print(f"SKIPPED: {reason}")
-        pytest.skip(reason)
-    return found
-
-
 def test_a_passkey_is_registered_and_signs_in_in_a_real_browser(settings):
     from playwright.sync_api import sync_playwright
 
-    chromium = chromium_or_skip()
+    chromium = find_chromium()
     port = free_port()
     origin = f"http://localhost:{port}"
     env = settings_env(settings.data_dir, settings.database_url)
