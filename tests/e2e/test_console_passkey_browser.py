@@ -19,6 +19,7 @@ import pytest
 
 from tests.console_browser import STAFF_PASSWORD, Staff, shot
 from tests.e2e.test_passkey_in_browser import PAGE as API_PAGE
+from tests.e2e.test_passkey_in_browser import virtual_authenticator
 from tests.e2e_helpers import SELLERGUARD, call, free_port, running_server, settings_env
 
 INJECT = """() => new Promise(done => {
@@ -111,20 +112,7 @@ def test_staff_add_a_passkey_in_the_console_and_sign_in_with_it(console, browser
         ),
     )
     page.goto(f"{origin}/passkeys.html")
-    devtools = context.new_cdp_session(page)
-    devtools.send("WebAuthn.enable")
-    authenticator = devtools.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )["authenticatorId"]
+    devtools, authenticator = virtual_authenticator(context, page)
     # The colleague's passkey is in this browser too (a shared desk).
     add_passkey(page, colleague, "Colleague's laptop")
     (colleagues_passkey,) = credential_ids(devtools, authenticator)

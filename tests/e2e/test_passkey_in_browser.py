@@ -149,20 +149,7 @@ def _drive(browser: Any, origin: str, token: str) -> dict[str, Any]:
         lambda route: route.fulfill(status=200, content_type="text/html", body=PAGE),
     )
     page.goto(f"{origin}/passkeys.html")
-    devtools = context.new_cdp_session(page)
-    devtools.send("WebAuthn.enable")
-    authenticator = devtools.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )["authenticatorId"]
+    devtools, authenticator = virtual_authenticator(context, page)
     added = page.evaluate("([t]) => addPasskey(t, 'Chromium')", [token])
     second_step = page.evaluate(
         "([u, p]) => secondStep(u, p)", ["Browser.Shop", PASSWORD]
@@ -176,3 +163,23 @@ def _drive(browser: Any, origin: str, token: str) -> dict[str, Any]:
         "passwordless_status": passwordless["status"],
         "credentials": len(held["credentials"]),
     }
+
+
+def virtual_authenticator(context: Any, page: Any) -> tuple[Any, str]:
+    """Chromium's DevTools authenticator for the page: a platform passkey
+    with user verification, as a laptop's fingerprint reader would be."""
+    devtools = context.new_cdp_session(page)
+    devtools.send("WebAuthn.enable")
+    added = devtools.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    return devtools, added["authenticatorId"]
