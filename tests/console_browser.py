@@ -36,24 +36,31 @@ def chromium() -> Path:
     return found
 
 
+def staff_session(base: str, env: dict[str, str], username: str, role: str) -> str:
+    """A staff member created at the command line (no second step yet), and
+    a session token of theirs."""
+    subprocess.run(
+        [SELLERGUARD, "staff", "create", "--username", username,
+         "--email", f"{username}@example.com", "--role", role],
+        env={**env, "SELLERGUARD_PASSWORD": STAFF_PASSWORD},
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    status, _, grant = call(
+        "POST",
+        f"{base}/api/v1/sessions",
+        {"username": username, "password": STAFF_PASSWORD},
+    )
+    assert status == 201, grant
+    return str(grant["token"])
+
+
 class Staff:
     """A staff member created at the command line, with two-step turned on."""
 
     def __init__(self, base: str, env: dict[str, str], username: str, role: str):
         self.username = username
-        subprocess.run(
-            [SELLERGUARD, "staff", "create", "--username", username,
-             "--email", f"{username}@example.com", "--role", role],
-            env={**env, "SELLERGUARD_PASSWORD": STAFF_PASSWORD},
-            check=True,
-            capture_output=True,
-        )  # fmt: skip
-        _, _, grant = call(
-            "POST",
-            f"{base}/api/v1/sessions",
-            {"username": username, "password": STAFF_PASSWORD},
-        )
-        bearer = {"Authorization": f"Bearer {grant['token']}"}
+        bearer = {"Authorization": f"Bearer {staff_session(base, env, username, role)}"}
         _, _, started = call("POST", f"{base}/api/v1/me/two-step", {}, bearer)
         self.secret = started["secret"]
         status, _, _ = call(

@@ -11,16 +11,15 @@ Screenshots go to ``tests/artifacts/console/``.
 from __future__ import annotations
 
 import base64
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.console_browser import STAFF_PASSWORD, Staff, shot
+from tests.console_browser import STAFF_PASSWORD, Staff, shot, staff_session
 from tests.e2e.test_passkey_in_browser import PAGE as API_PAGE
 from tests.e2e.test_passkey_in_browser import virtual_authenticator
-from tests.e2e_helpers import SELLERGUARD, call, free_port, running_server, settings_env
+from tests.e2e_helpers import call, free_port, running_server, settings_env
 
 INJECT = """() => new Promise(done => {
     document.addEventListener('securitypolicyviolation',
@@ -57,22 +56,9 @@ def console(settings) -> Iterator[tuple[str, str, dict[str, str]]]:
 
 
 def staff_token(base: str, env: dict[str, str], username: str) -> str:
-    """A support agent created at the command line, not yet with any second
-    step; a session token to add a passkey with."""
-    subprocess.run(
-        [SELLERGUARD, "staff", "create", "--username", username,
-         "--email", f"{username}@example.com", "--role", "support_agent"],
-        env={**env, "SELLERGUARD_PASSWORD": STAFF_PASSWORD},
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    status, _, grant = call(
-        "POST",
-        f"{base}/api/v1/sessions",
-        {"username": username, "password": STAFF_PASSWORD},
-    )
-    assert status == 201, grant
-    return str(grant["token"])
+    """A support agent not yet with any second step; a session token to add
+    a passkey with."""
+    return staff_session(base, env, username, "support_agent")
 
 
 def add_passkey(page: Any, token: str, name: str) -> None:
